@@ -1,0 +1,84 @@
+/* One cached item, in one block: the header below, then the key bytes, then
+ * the value bytes. One allocation per entry keeps a hit to as few cache-line
+ * misses as possible and makes its footprint exact. */
+#ifndef CACHE_ENTRY_H
+#define CACHE_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* A deadline that never comes. */
+#define CACHE__NEVER UINT64_MAX
+
+/* Doubly linked list node; the policies keep their queues with it. */
+typedef struct cache__link {
+  struct cache__link *prev;
+  struct cache__link *next;
+} cache__link_t;
+
+typedef struct cache__entry {
+  cache__link_t link;         /* policy queue; must stay first */
+  struct cache__entry *hnext; /* hash chain */
+  uint64_t expires_at;        /* clock ms, or CACHE__NEVER */
+  uint32_t hash;              /* folded key hash, to skip most memcmp */
+  uint32_t value_len;
+  uint16_t key_len;    /* CACHE_KEY_MAX fits */
+  uint8_t policy_bits; /* owned by the eviction policy */
+  uint8_t unused;
+  unsigned char data[]; /* key_len bytes of key, then the value */
+} cache__entry_t;
+
+static inline cache__entry_t *cache__entry_of(cache__link_t *link) {
+  return (cache__entry_t *)link; /* link is the first member */
+}
+
+static inline const unsigned char *cache__entry_key(const cache__entry_t *e) {
+  return e->data;
+}
+
+static inline const unsigned char *cache__entry_value(const cache__entry_t *e) {
+  return e->data + e->key_len;
+}
+
+/* Bytes requested from the allocator for an entry of these lengths. */
+static inline size_t cache__entry_size(size_t key_len, size_t value_len) {
+  return sizeof(cache__entry_t) + key_len + value_len;
+}
+
+static inline int cache__entry_is_expired(const cache__entry_t *e,
+                                          uint64_t now) {
+  return e->expires_at != CACHE__NEVER && now >= e->expires_at;
+}
+
+static inline int cache__entry_matches(const cache__entry_t *e, uint32_t hash,
+                                       const void *key, size_t key_len) {
+  return e->hash == hash && e->key_len == key_len &&
+         memcmp(e->data, key, key_len) == 0;
+}
+
+/* Intrusive list helpers shared by the policies. A list is a sentinel link
+ * whose prev is the tail and next the head. */
+static inline void cache__list_init(cache__link_t *head) {
+  head->prev = head->next = head;
+}
+
+static inline int cache__list_empty(const cache__link_t *head) {
+  return head->next == head;
+}
+
+static inline void cache__list_unlink(cache__link_t *l) {
+  l->prev->next = l->next;
+  l->next->prev = l->prev;
+  l->prev = l->next = l;
+}
+
+/* Insert at the tail (newest end). */
+static inline void cache__list_push(cache__link_t *head, cache__link_t *l) {
+  l->prev = head->prev;
+  l->next = head;
+  head->prev->next = l;
+  head->prev = l;
+}
+
+#endif

@@ -1,0 +1,85 @@
+/* Options, presets, and the struct_size contract for structs that cross
+ * the library boundary. */
+#include "options.h"
+
+#include "policy.h"
+
+#include <stddef.h>
+#include <string.h>
+
+void cache_options_init(cache_options_t *options) {
+  if (options == NULL)
+    return;
+  memset(options, 0, sizeof *options);
+  options->struct_size = sizeof *options;
+  options->max_retries = 3;
+  options->retry_base_ms = 1000;
+  options->policy = CACHE_POLICY_LRU;
+}
+
+typedef struct preset {
+  const char *name;
+  uint64_t ttl_ms, max_entries, cleanup_interval_ms;
+  uint32_t max_retries;
+  uint64_t memory_threshold_mb;
+} preset_t;
+
+static const preset_t presets[] = {
+#define XX(id, value, name, ttl, max, cleanup, retries, mb)                    \
+  [value] = {name, ttl, max, cleanup, retries, mb},
+    CACHE_PRESET_MAP(XX)
+#undef XX
+};
+
+int cache_preset_options(int preset, cache_options_t *options) {
+  if (options == NULL || preset < 0 ||
+      (size_t)preset >= sizeof presets / sizeof presets[0])
+    return CACHE_EINVAL;
+  const preset_t *p = &presets[preset];
+  cache_options_init(options);
+  options->name = p->name;
+  options->ttl_ms = p->ttl_ms;
+  options->max_entries = p->max_entries;
+  options->cleanup_interval_ms = p->cleanup_interval_ms;
+  options->max_retries = p->max_retries;
+  options->memory_threshold_mb = p->memory_threshold_mb;
+  return CACHE_OK;
+}
+
+/* True if bytes [from, to) of p are all zero. */
+static int tail_is_zero(const void *p, size_t from, size_t to) {
+  const unsigned char *b = p;
+  for (size_t i = from; i < to; i++)
+    if (b[i] != 0)
+      return 0;
+  return 1;
+}
+
+int cache__options_load(const cache_options_t *in, cache_options_t *out) {
+  if (in == NULL || in->struct_size < CACHE__OPTIONS_V1_SIZE)
+    return CACHE_EINVAL;
+  size_t n = in->struct_size;
+  if (n > sizeof *out) {
+    if (!tail_is_zero(in, sizeof *out, n))
+      return CACHE_EINVAL; /* asks for something this version lacks */
+    n = sizeof *out;
+  }
+  cache_options_init(out);
+  memcpy(out, in, n);
+  out->struct_size = sizeof *out;
+  if (out->reserved0 != 0 || cache__policy_find(out->policy) == NULL)
+    return CACHE_EINVAL;
+  return CACHE_OK;
+}
+
+int cache__stats_store(const cache_stats_t *full, cache_stats_t *out) {
+  if (out == NULL || out->struct_size < CACHE__STATS_V1_SIZE)
+    return CACHE_EINVAL;
+  size_t n = out->struct_size;
+  size_t known = n < sizeof *full ? n : sizeof *full;
+  size_t skip = sizeof full->struct_size; /* stays as the caller set it */
+  memcpy((char *)out + skip, (const char *)full + skip, known - skip);
+  if (n > known)
+    memset((char *)out + known, 0, n - known);
+  return CACHE_OK;
+}

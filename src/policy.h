@@ -1,0 +1,28 @@
+/* The eviction policy interface. A policy keeps its own bookkeeping of the
+ * entries a cache holds and names the next one to evict; it never frees or
+ * unlinks from the store. Adding a policy is one source file with an ops
+ * table and one line in policy.c. All calls are made with the cache's lock
+ * held. */
+#ifndef CACHE_POLICY_H
+#define CACHE_POLICY_H
+
+#include "entry.h"
+
+typedef struct cache__policy_ops {
+  int id;            /* CACHE_POLICY_* */
+  size_t state_size; /* bytes of per-cache state, zeroed before init */
+  void (*init)(void *state);
+  void (*inserted)(void *state, cache__entry_t *e);
+  void (*accessed)(void *state, cache__entry_t *e); /* a hit */
+  void (*removed)(void *state, cache__entry_t *e);
+  /* The entry to evict next, still linked; NULL when empty. */
+  cache__entry_t *(*victim)(void *state);
+} cache__policy_ops_t;
+
+/* NULL for an unknown id. */
+const cache__policy_ops_t *cache__policy_find(int id);
+
+extern const cache__policy_ops_t cache__policy_fifo;
+extern const cache__policy_ops_t cache__policy_lru;
+
+#endif

@@ -1,0 +1,43 @@
+/* FIFO: evict in insertion order. A hit changes nothing, so reads cost no
+ * bookkeeping at all; this is the original application's "evict oldest". */
+#include "cache.h"
+#include "policy.h"
+
+typedef struct fifo {
+  cache__link_t queue; /* head = oldest */
+} fifo_t;
+
+static void fifo_init(void *state) {
+  fifo_t *f = state;
+  cache__list_init(&f->queue);
+}
+
+static void fifo_inserted(void *state, cache__entry_t *e) {
+  fifo_t *f = state;
+  cache__list_push(&f->queue, &e->link);
+}
+
+static void fifo_accessed(void *state, cache__entry_t *e) {
+  (void)state;
+  (void)e;
+}
+
+static void fifo_removed(void *state, cache__entry_t *e) {
+  (void)state;
+  cache__list_unlink(&e->link);
+}
+
+static cache__entry_t *fifo_victim(void *state) {
+  fifo_t *f = state;
+  return cache__list_empty(&f->queue) ? NULL : cache__entry_of(f->queue.next);
+}
+
+const cache__policy_ops_t cache__policy_fifo = {
+    .id = CACHE_POLICY_FIFO,
+    .state_size = sizeof(fifo_t),
+    .init = fifo_init,
+    .inserted = fifo_inserted,
+    .accessed = fifo_accessed,
+    .removed = fifo_removed,
+    .victim = fifo_victim,
+};

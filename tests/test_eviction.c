@@ -1,0 +1,291 @@
+/* Eviction by the max_entries bound under the FIFO and LRU policies. */
+#include <stdio.h>
+
+#include "test_util.h"
+
+static cache_t *make(int policy, uint64_t max_entries) {
+  tu_config_t cfg = {NULL, policy, 0, max_entries, 0, NULL};
+  return tu_make_cache_cfg(&cfg);
+}
+
+static void set_keys(cache_t *c, const char *const *keys, int n) {
+  for (int i = 0; i < n; i++)
+    ASSERT_OK(tu_set(c, keys[i], keys[i], 0));
+}
+
+static const char *const ABC[] = {"a", "b", "c"};
+
+/* ---- FIFO --------------------------------------------------------------- */
+
+START_TEST(fifo_evicts_the_oldest_insertion) {
+  cache_t *c = make(CACHE_POLICY_FIFO, 3);
+  set_keys(c, ABC, 3);
+  ASSERT_OK(tu_set(c, "d", "d", 0));
+  ASSERT_STATUS(tu_contains(c, "a"), CACHE_NOT_FOUND);
+  ASSERT_OK(tu_contains(c, "b"));
+  ASSERT_OK(tu_contains(c, "c"));
+  ASSERT_OK(tu_contains(c, "d"));
+  ck_assert_uint_eq(cache_count(c), 3);
+  ck_assert_uint_eq(tu_stats(c).evictions, 1);
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(fifo_evicts_the_oldest_insertion_even_if_it_was_read) {
+  cache_t *c = make(CACHE_POLICY_FIFO, 3);
+  set_keys(c, ABC, 3);
+  ASSERT_VALUE(c, "a", "a");
+  ASSERT_VALUE(c, "a", "a");
+  ASSERT_OK(tu_set(c, "d", "d", 0));
+  ASSERT_STATUS(tu_contains(c, "a"), CACHE_NOT_FOUND);
+  ASSERT_OK(tu_contains(c, "b"));
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(fifo_keeps_the_newest_insertions) {
+  cache_t *c = make(CACHE_POLICY_FIFO, 3);
+  char key[16];
+  for (int i = 0; i < 10; i++) {
+    snprintf(key, sizeof key, "k%d", i);
+    ASSERT_OK(tu_set(c, key, key, 0));
+    /* Reading the oldest one does not save it. */
+    if (i < 3) {
+      ASSERT_VALUE(c, "k0", "k0");
+    } else {
+      ASSERT_MISSING(c, "k0");
+    }
+  }
+  for (int i = 0; i < 7; i++) {
+    snprintf(key, sizeof key, "k%d", i);
+    ASSERT_STATUS(tu_contains(c, key), CACHE_NOT_FOUND);
+  }
+  for (int i = 7; i < 10; i++) {
+    snprintf(key, sizeof key, "k%d", i);
+    ASSERT_VALUE(c, key, key);
+  }
+  ck_assert_uint_eq(tu_stats(c).evictions, 7);
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(fifo_replacing_in_a_full_cache_evicts_nothing) {
+  cache_t *c = make(CACHE_POLICY_FIFO, 3);
+  set_keys(c, ABC, 3);
+  ASSERT_OK(tu_set(c, "b", "new-b", 0));
+  ck_assert_uint_eq(cache_count(c), 3);
+  ck_assert_uint_eq(tu_stats(c).evictions, 0);
+  ASSERT_VALUE(c, "a", "a");
+  ASSERT_VALUE(c, "b", "new-b");
+  ASSERT_VALUE(c, "c", "c");
+  cache_destroy(c);
+}
+END_TEST
+
+/* ---- LRU ---------------------------------------------------------------- */
+
+START_TEST(lru_evicts_the_least_recently_used) {
+  cache_t *c = make(CACHE_POLICY_LRU, 3);
+  set_keys(c, ABC, 3);
+  ASSERT_OK(tu_set(c, "d", "d", 0));
+  ASSERT_STATUS(tu_contains(c, "a"), CACHE_NOT_FOUND);
+  ASSERT_OK(tu_contains(c, "b"));
+  ASSERT_OK(tu_contains(c, "c"));
+  ASSERT_OK(tu_contains(c, "d"));
+  ck_assert_uint_eq(tu_stats(c).evictions, 1);
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(lru_get_refreshes_an_entry) {
+  cache_t *c = make(CACHE_POLICY_LRU, 3);
+  set_keys(c, ABC, 3);
+  ASSERT_VALUE(c, "a", "a");
+  ASSERT_OK(tu_set(c, "d", "d", 0));
+  ASSERT_OK(tu_contains(c, "a"));
+  ASSERT_STATUS(tu_contains(c, "b"), CACHE_NOT_FOUND);
+  ASSERT_OK(tu_contains(c, "c"));
+  ASSERT_OK(tu_contains(c, "d"));
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(lru_contains_does_not_refresh_an_entry) {
+  cache_t *c = make(CACHE_POLICY_LRU, 3);
+  set_keys(c, ABC, 3);
+  ASSERT_OK(tu_contains(c, "a"));
+  ASSERT_OK(tu_set(c, "d", "d", 0));
+  ASSERT_STATUS(tu_contains(c, "a"), CACHE_NOT_FOUND);
+  ASSERT_OK(tu_contains(c, "b"));
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(lru_set_of_existing_key_refreshes_it) {
+  cache_t *c = make(CACHE_POLICY_LRU, 3);
+  set_keys(c, ABC, 3);
+  ASSERT_OK(tu_set(c, "a", "a2", 0));
+  ASSERT_OK(tu_set(c, "d", "d", 0));
+  ASSERT_VALUE(c, "a", "a2");
+  ASSERT_STATUS(tu_contains(c, "b"), CACHE_NOT_FOUND);
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(lru_evicts_in_recency_order) {
+  cache_t *c = make(CACHE_POLICY_LRU, 3);
+  set_keys(c, ABC, 3);               /* recency: a b c */
+  ASSERT_VALUE(c, "a", "a");         /* b c a */
+  ASSERT_VALUE(c, "b", "b");         /* c a b */
+  ASSERT_OK(tu_set(c, "d", "d", 0)); /* evicts c: a b d */
+  ASSERT_STATUS(tu_contains(c, "c"), CACHE_NOT_FOUND);
+  ASSERT_OK(tu_set(c, "e", "e", 0)); /* evicts a: b d e */
+  ASSERT_STATUS(tu_contains(c, "a"), CACHE_NOT_FOUND);
+  ASSERT_OK(tu_contains(c, "b"));
+  ASSERT_OK(tu_contains(c, "d"));
+  ASSERT_OK(tu_contains(c, "e"));
+  ck_assert_uint_eq(tu_stats(c).evictions, 2);
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(lru_miss_does_not_change_recency) {
+  cache_t *c = make(CACHE_POLICY_LRU, 3);
+  set_keys(c, ABC, 3);
+  ASSERT_MISSING(c, "zz");
+  ASSERT_OK(tu_set(c, "d", "d", 0));
+  ASSERT_STATUS(tu_contains(c, "a"), CACHE_NOT_FOUND);
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(lru_replacing_in_a_full_cache_evicts_nothing) {
+  cache_t *c = make(CACHE_POLICY_LRU, 3);
+  set_keys(c, ABC, 3);
+  ASSERT_OK(tu_set(c, "a", "bigger value for a", 0));
+  ck_assert_uint_eq(cache_count(c), 3);
+  ck_assert_uint_eq(tu_stats(c).evictions, 0);
+  ASSERT_VALUE(c, "a", "bigger value for a");
+  ASSERT_VALUE(c, "b", "b");
+  ASSERT_VALUE(c, "c", "c");
+  cache_destroy(c);
+}
+END_TEST
+
+/* ---- both policies ------------------------------------------------------ */
+
+static const int policies[] = {CACHE_POLICY_FIFO, CACHE_POLICY_LRU};
+
+START_TEST(max_entries_is_never_exceeded) {
+  cache_t *c = make(policies[_i], 10);
+  char key[16];
+  for (int i = 0; i < 1000; i++) {
+    int n = snprintf(key, sizeof key, "k%d", i);
+    ASSERT_OK(cache_set(c, key, (size_t)n, key, (size_t)n, 0));
+    ck_assert_uint_le(cache_count(c), 10);
+    if (i % 3 == 0) {
+      size_t len;
+      char buf[16];
+      int kn = snprintf(key, sizeof key, "k%d", i / 2);
+      int st = cache_get(c, key, (size_t)kn, buf, sizeof buf, &len);
+      ck_assert(st == CACHE_OK || st == CACHE_NOT_FOUND);
+    }
+  }
+  cache_stats_t st = tu_stats(c);
+  ck_assert_uint_eq(st.entries, 10);
+  ck_assert_uint_eq(cache_count(c), 10);
+  ck_assert_uint_eq(st.evictions, 990);
+  ck_assert_uint_eq(st.sets, 1000);
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(max_entries_of_one_keeps_only_the_last) {
+  cache_t *c = make(policies[_i], 1);
+  ASSERT_OK(tu_set(c, "a", "1", 0));
+  ASSERT_OK(tu_set(c, "b", "2", 0));
+  ASSERT_OK(tu_set(c, "c", "3", 0));
+  ck_assert_uint_eq(cache_count(c), 1);
+  ASSERT_VALUE(c, "c", "3");
+  ASSERT_MISSING(c, "a");
+  ASSERT_MISSING(c, "b");
+  ck_assert_uint_eq(tu_stats(c).evictions, 2);
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(delete_makes_room_without_eviction) {
+  cache_t *c = make(policies[_i], 3);
+  set_keys(c, ABC, 3);
+  ASSERT_OK(tu_delete(c, "b"));
+  ASSERT_OK(tu_set(c, "d", "d", 0));
+  ck_assert_uint_eq(tu_stats(c).evictions, 0);
+  ASSERT_OK(tu_contains(c, "a"));
+  ASSERT_OK(tu_contains(c, "c"));
+  ASSERT_OK(tu_contains(c, "d"));
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(eviction_releases_the_evicted_bytes) {
+  /* Entries of identical sizes: after an eviction the cache holds as many
+   * bytes as before it. */
+  cache_t *c = make(policies[_i], 2);
+  ASSERT_OK(tu_set(c, "k1", "value-1", 0));
+  ASSERT_OK(tu_set(c, "k2", "value-2", 0));
+  uint64_t full = tu_stats(c).bytes;
+  ASSERT_OK(tu_set(c, "k3", "value-3", 0));
+  cache_stats_t st = tu_stats(c);
+  ck_assert_uint_eq(st.bytes, full);
+  ck_assert_uint_eq(st.evictions, 1);
+  ck_assert_uint_eq(st.entries, 2);
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(unbounded_cache_never_evicts) {
+  cache_t *c = make(policies[_i], 0);
+  char key[16];
+  for (int i = 0; i < 2000; i++) {
+    int n = snprintf(key, sizeof key, "k%d", i);
+    ASSERT_OK(cache_set(c, key, (size_t)n, "v", 1, 0));
+  }
+  cache_stats_t st = tu_stats(c);
+  ck_assert_uint_eq(st.entries, 2000);
+  ck_assert_uint_eq(st.evictions, 0);
+  ck_assert_uint_eq(st.max_entries, 0);
+  cache_destroy(c);
+}
+END_TEST
+
+static Suite *eviction_suite(void) {
+  Suite *s = suite_create("eviction");
+
+  TCase *f = tcase_create("fifo");
+  tcase_add_test(f, fifo_evicts_the_oldest_insertion);
+  tcase_add_test(f, fifo_evicts_the_oldest_insertion_even_if_it_was_read);
+  tcase_add_test(f, fifo_keeps_the_newest_insertions);
+  tcase_add_test(f, fifo_replacing_in_a_full_cache_evicts_nothing);
+  suite_add_tcase(s, f);
+
+  TCase *l = tcase_create("lru");
+  tcase_add_test(l, lru_evicts_the_least_recently_used);
+  tcase_add_test(l, lru_get_refreshes_an_entry);
+  tcase_add_test(l, lru_contains_does_not_refresh_an_entry);
+  tcase_add_test(l, lru_set_of_existing_key_refreshes_it);
+  tcase_add_test(l, lru_evicts_in_recency_order);
+  tcase_add_test(l, lru_miss_does_not_change_recency);
+  tcase_add_test(l, lru_replacing_in_a_full_cache_evicts_nothing);
+  suite_add_tcase(s, l);
+
+  TCase *b = tcase_create("both");
+  tcase_add_loop_test(b, max_entries_is_never_exceeded, 0, 2);
+  tcase_add_loop_test(b, max_entries_of_one_keeps_only_the_last, 0, 2);
+  tcase_add_loop_test(b, delete_makes_room_without_eviction, 0, 2);
+  tcase_add_loop_test(b, eviction_releases_the_evicted_bytes, 0, 2);
+  tcase_add_loop_test(b, unbounded_cache_never_evicts, 0, 2);
+  suite_add_tcase(s, b);
+  return s;
+}
+
+int main(void) { return tu_run(eviction_suite()); }
