@@ -7,9 +7,15 @@
 #define CACHE_ALLOC_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include <stdatomic.h>
 
 typedef struct cache__mem {
-  int flags; /* jemalloc mallocx flags for this cache's blocks */
+  int flags;      /* jemalloc mallocx flags for this cache's blocks */
+  unsigned arena; /* this cache's own jemalloc arena */
+  /* Bytes of the blocks that are not entries (hash tables, heaps). */
+  _Atomic uint64_t table_bytes;
 } cache__mem_t;
 
 int cache__mem_init(cache__mem_t *mem);
@@ -20,7 +26,28 @@ void *cache__mem_alloc(cache__mem_t *mem, size_t size);
 void *cache__mem_calloc(cache__mem_t *mem, size_t size);
 /* size must be the size the block was allocated with. */
 void cache__mem_free(cache__mem_t *mem, void *ptr, size_t size);
+/* The same for the cache's tables, counted in table_bytes. */
+void *cache__mem_table_alloc(cache__mem_t *mem, size_t size);
+void cache__mem_table_free(cache__mem_t *mem, void *ptr, size_t size);
 /* The bytes the allocator really reserved for a block of `size` at ptr. */
 size_t cache__mem_usable(cache__mem_t *mem, void *ptr, size_t size);
+
+/* Process-wide figures of the library's allocator, in bytes. */
+typedef struct cache__mem_totals {
+  uint64_t allocated, active, resident, mapped, retained;
+} cache__mem_totals_t;
+
+/* 1 and *out filled if the allocator keeps such figures (jemalloc), 0 if it
+ * has none (the C library's malloc), -1 if reading them failed. */
+int cache__mem_totals(cache__mem_totals_t *out);
+
+/* Resident bytes of this cache's own arena: 1 and *out filled, 0 if the
+ * allocator cannot tell, -1 on failure. */
+int cache__mem_arena_resident(cache__mem_t *mem, uint64_t *out);
+
+/* Returns the unused dirty pages of this cache's arena, or of every arena
+ * of the library's allocator, to the operating system. */
+void cache__mem_purge(cache__mem_t *mem);
+void cache__mem_purge_all(void);
 
 #endif

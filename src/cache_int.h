@@ -1,43 +1,161 @@
-/* The cache handle. Internal: only the library's own files see it. */
+/* The cache handle and its shards. Internal: only the library's own files
+ * see it.
+ *
+ * A cache is split into shards, each a hash table with its own lock, its
+ * own eviction queue and its own expiry heap, so that callers working on
+ * different keys rarely wait for each other and no lookup takes a lock
+ * shared by the whole cache. The bounds are global and exact: the entry and
+ * byte totals are atomics, and a slot is reserved in them (compare and
+ * swap against the bound) before an entry becomes visible, so the totals
+ * never pass the bounds, not even for a moment. */
 #ifndef CACHE_INT_H
 #define CACHE_INT_H
 
 #include "alloc.h"
 #include "cache.h"
+#include "expiry.h"
 #include "policy.h"
 #include "store.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+
+#define CACHE__MAX_SHARDS 16
+/* A shard is only worth having if it holds at least this many entries:
+ * per-shard eviction order drifts from the global order as shards shrink. */
+#define CACHE__MIN_SHARD_ENTRIES 64
+/* Entries removed under one hold of a shard lock by an expiry pass. */
+#define CACHE__PASS_BATCH 64
 
 typedef struct cache__counters {
   uint64_t hits, misses, sets, deletes, evictions, expirations;
-  uint64_t cleanup_runs, cleanup_errors;
+  uint64_t memory_evictions; /* also counted in evictions */
 } cache__counters_t;
 
-struct cache {
-  pthread_mutex_t lock; /* guards everything below that changes */
+typedef struct cache__shard {
+  _Alignas(64) pthread_mutex_t lock; /* own cache lines: no false sharing */
   cache__store_t store;
-  const cache__policy_ops_t *policy;
+  cache__expiry_t expiry;
   void *policy_state;
   cache__counters_t counters;
-  bool closed;
-  bool cleaning; /* an expiry pass is running */
+} cache__shard_t;
 
-  /* Fixed at creation. */
+typedef struct cache__alerts {
+  pthread_mutex_t lock;
+  cache_alert_t ring[CACHE_ALERTS_KEPT];
+  uint32_t next; /* where the next alert goes */
+  uint32_t len;
+  uint64_t warning, critical; /* saturating */
+} cache__alerts_t;
+
+struct cache {
+  cache__shard_t *shards;
+  uint32_t shard_mask;
+  const cache__policy_ops_t *policy;
   cache__mem_t mem;
   uint64_t hash_seed;
   cache_options_t options; /* validated copy; options.name is `name` */
   char *name;
+  bool monotonic_clock; /* no clock_ms of the caller's */
+
+  /* Totals across shards, checked against the bounds. */
+  _Alignas(64) _Atomic uint64_t count;
+  _Atomic uint64_t bytes;
+
+  _Alignas(64) atomic_bool closed;
+  atomic_bool cleaning; /* an expiry pass is running */
+  _Atomic uint64_t cleanup_runs, cleanup_errors;
+  cache__alerts_t alerts;
+
+  /* Loads under way (load.c). */
+  pthread_mutex_t loads_lock;
+  pthread_cond_t loads_done;
+  struct cache__flight *flights;
+
+  /* Memory threshold state (memory_threshold_mb): 0 under it, 1 above it,
+   * 2 above twice it; alerts are raised when it goes up. */
+  _Atomic int memory_level;
+
+  /* Guarded by the registry's lock (registry.c). */
+  struct cache *registry_next;
+  uint64_t registry_id;   /* tells caches of the same name apart */
+  unsigned registry_pins; /* a report or a shutdown is using it */
+  bool shutdown_claimed;  /* cache_shutdown_all() is closing it */
 
   /* Guarded by the reaper's lock (reaper.c). */
   struct cache *reaper_next;
-  uint64_t reaper_due; /* monotonic ms of the next background pass */
+  uint64_t reaper_due;      /* cache clock ms of the next background pass */
+  uint32_t reaper_failures; /* consecutive failed passes */
   bool reaper_listed;
   bool reaper_busy; /* the reaper is running a pass on this cache */
 };
 
-/* One expiry pass: cache_cleanup() without the argument checks. */
+/* Entries unlinked under a shard lock, handed to the listener and freed
+ * once the lock is released. Linked through their (unused) policy link. */
+typedef struct cache__graveyard {
+  cache__link_t *head;
+} cache__graveyard_t;
+
+static inline uint64_t cache__now(const cache_t *c) {
+  return c->options.clock_ms(c->options.clock_ctx);
+}
+
+/* shard.c: what happens to entries under a shard lock. */
+/* hash is the full 64-bit key hash; entries keep its low 32 bits. */
+cache__shard_t *cache__shard_of(const cache_t *c, uint64_t hash);
+cache__entry_t *cache__shard_lookup(cache_t *c, cache__shard_t *s,
+                                    uint32_t hash, const void *key,
+                                    size_t key_len, uint64_t now,
+                                    cache__graveyard_t *g);
+/* Unlinks e and queues it on g. keep_slot leaves its place in the entry
+ * total reserved, for the entry that replaces it. */
+void cache__shard_unlink(cache_t *c, cache__shard_t *s, cache__entry_t *e,
+                         int reason, bool keep_slot, cache__graveyard_t *g);
+void cache__shard_clear(cache_t *c, cache__shard_t *s, cache__graveyard_t *g);
+/* Removes up to `max` expired entries; returns how many. */
+uint64_t cache__shard_expire(cache_t *c, cache__shard_t *s, uint64_t now,
+                             uint64_t max, cache__graveyard_t *g);
+/* Evicts one entry of s for `reason`, an already expired one first (which
+ * counts as expired). False if s is empty. */
+bool cache__shard_evict(cache_t *c, cache__shard_t *s, uint64_t now, int reason,
+                        cache__graveyard_t *g);
+/* Calls the listener for, and frees, every entry on g. No lock held. */
+void cache__bury(cache_t *c, cache__graveyard_t *g);
+size_t cache__entry_footprint(cache_t *c, cache__entry_t *e);
+
+/* ops.c: one expiry pass over every shard (cache_cleanup() without the
+ * argument checks). CACHE_OK, CACHE_EBUSY, CACHE_ECLOSED, or the error of
+ * a failed pass. */
 int cache__expire_pass(cache_t *c, uint64_t *removed);
+
+/* Removes the expired entries of s in batches, so that no caller waits
+ * behind more than one batch. Returns how many. */
+uint64_t cache__expire_shard(cache_t *c, cache__shard_t *s, uint64_t now);
+
+/* pressure.c: memory thresholds. */
+uint64_t cache__footprint(cache_t *c);
+/* Compares the footprint with memory_threshold_mb: alerts when it rises
+ * above it, and above twice it sheds down to half. */
+void cache__memory_check(cache_t *c);
+/* 0, 1 or 2: the footprint now against memory_threshold_mb. */
+int cache__memory_level(cache_t *c);
+/* report.c: CACHE_HEALTH_* of an open cache. */
+int cache__health_of(cache_t *c);
+/* Removes expired entries, then evicts (reason CACHE_REMOVED_MEMORY) until
+ * the footprint is at most `target`. Returns the footprint freed. */
+uint64_t cache__shed(cache_t *c, uint64_t target);
+/* Enforces cache_set_process_memory_limit(); run by the reaper. */
+void cache__process_limit_check(void);
+bool cache__process_limit_active(void);
+/* memory.c: the process's resident bytes (1), unknown (0) or an error. */
+int cache__memory_rss(uint64_t *out);
+int cache__memory_cgroup_usage(uint64_t *out);
+
+/* alerts.c */
+void cache__alerts_init(cache__alerts_t *a);
+void cache__alerts_destroy(cache__alerts_t *a);
+void cache__alert(cache_t *c, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -10,6 +10,8 @@
 
 /* A deadline that never comes. */
 #define CACHE__NEVER UINT64_MAX
+/* heap_index of an entry that is not in the expiry heap. */
+#define CACHE__NO_HEAP UINT32_MAX
 
 /* Doubly linked list node; the policies keep their queues with it. */
 typedef struct cache__link {
@@ -18,14 +20,14 @@ typedef struct cache__link {
 } cache__link_t;
 
 typedef struct cache__entry {
-  cache__link_t link;         /* policy queue; must stay first */
-  struct cache__entry *hnext; /* hash chain */
-  uint64_t expires_at;        /* clock ms, or CACHE__NEVER */
-  uint32_t hash;              /* folded key hash, to skip most memcmp */
+  cache__link_t link;  /* policy queue; must stay first */
+  uint64_t expires_at; /* clock ms, or CACHE__NEVER */
+  uint32_t hash;       /* folded key hash, to skip most memcmp */
   uint32_t value_len;
-  uint16_t key_len;    /* CACHE_KEY_MAX fits */
-  uint8_t policy_bits; /* owned by the eviction policy */
-  uint8_t unused;
+  uint32_t heap_index;  /* place in the expiry heap, or CACHE__NO_HEAP */
+  uint16_t key_len;     /* CACHE_KEY_MAX fits */
+  uint8_t policy_bits;  /* owned by the eviction policy */
+  uint8_t removal;      /* CACHE_REMOVED_*, once unlinked */
   unsigned char data[]; /* key_len bytes of key, then the value */
 } cache__entry_t;
 

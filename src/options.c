@@ -7,14 +7,30 @@
 #include <stddef.h>
 #include <string.h>
 
+static void defaults(cache_options_t *o) {
+  memset(o, 0, sizeof *o);
+  o->struct_size = sizeof *o;
+  o->max_retries = 3;
+  o->retry_base_ms = 1000;
+  o->policy = CACHE_POLICY_TINYLFU;
+}
+
 void cache_options_init(cache_options_t *options) {
-  if (options == NULL)
-    return;
-  memset(options, 0, sizeof *options);
-  options->struct_size = sizeof *options;
-  options->max_retries = 3;
-  options->retry_base_ms = 1000;
-  options->policy = CACHE_POLICY_LRU;
+  if (options != NULL)
+    defaults(options);
+}
+
+int cache_options_init_sized(cache_options_t *options, size_t struct_size) {
+  if (options == NULL || struct_size < CACHE__OPTIONS_V1_SIZE)
+    return CACHE_EINVAL;
+  cache_options_t full;
+  defaults(&full);
+  full.struct_size = struct_size;
+  size_t known = struct_size < sizeof full ? struct_size : sizeof full;
+  memcpy(options, &full, known);
+  if (struct_size > known)
+    memset((char *)options + known, 0, struct_size - known);
+  return CACHE_OK;
 }
 
 typedef struct preset {
@@ -31,12 +47,17 @@ static const preset_t presets[] = {
 #undef XX
 };
 
-int cache_preset_options(int preset, cache_options_t *options) {
+/* Applies preset p over options whose layout is struct_size bytes long
+ * (every preset field is in the first layout). */
+static int apply_preset(int preset, cache_options_t *options,
+                        size_t struct_size) {
   if (options == NULL || preset < 0 ||
       (size_t)preset >= sizeof presets / sizeof presets[0])
     return CACHE_EINVAL;
+  int rc = cache_options_init_sized(options, struct_size);
+  if (rc != CACHE_OK)
+    return rc;
   const preset_t *p = &presets[preset];
-  cache_options_init(options);
   options->name = p->name;
   options->ttl_ms = p->ttl_ms;
   options->max_entries = p->max_entries;
@@ -44,6 +65,15 @@ int cache_preset_options(int preset, cache_options_t *options) {
   options->max_retries = p->max_retries;
   options->memory_threshold_mb = p->memory_threshold_mb;
   return CACHE_OK;
+}
+
+int cache_preset_options(int preset, cache_options_t *options) {
+  return apply_preset(preset, options, sizeof *options);
+}
+
+int cache_preset_options_sized(int preset, cache_options_t *options,
+                               size_t struct_size) {
+  return apply_preset(preset, options, struct_size);
 }
 
 /* True if bytes [from, to) of p are all zero. */
@@ -72,12 +102,16 @@ int cache__options_load(const cache_options_t *in, cache_options_t *out) {
   return CACHE_OK;
 }
 
-int cache__stats_store(const cache_stats_t *full, cache_stats_t *out) {
-  if (out == NULL || out->struct_size < CACHE__STATS_V1_SIZE)
+int cache__struct_out(void *out, const void *full, size_t full_size,
+                      size_t min_size) {
+  size_t n;
+  if (out == NULL)
     return CACHE_EINVAL;
-  size_t n = out->struct_size;
-  size_t known = n < sizeof *full ? n : sizeof *full;
-  size_t skip = sizeof full->struct_size; /* stays as the caller set it */
+  memcpy(&n, out, sizeof n); /* the caller's struct_size */
+  if (n < min_size)
+    return CACHE_EINVAL;
+  size_t known = n < full_size ? n : full_size;
+  size_t skip = sizeof n; /* struct_size stays as the caller set it */
   memcpy((char *)out + skip, (const char *)full + skip, known - skip);
   if (n > known)
     memset((char *)out + known, 0, n - known);

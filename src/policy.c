@@ -6,6 +6,7 @@
 static const cache__policy_ops_t *const policies[] = {
     &cache__policy_fifo,
     &cache__policy_lru,
+    &cache__policy_tinylfu,
 };
 
 const cache__policy_ops_t *cache__policy_find(int id) {

@@ -10,8 +10,12 @@
 
 typedef struct cache__policy_ops {
   int id;            /* CACHE_POLICY_* */
-  size_t state_size; /* bytes of per-cache state, zeroed before init */
-  void (*init)(void *state);
+  size_t state_size; /* bytes of per-shard state, zeroed before init */
+  /* capacity: the entries the shard is expected to hold at most (its share
+   * of max_entries, or an estimate); 0 if unbounded. 0, or -1 when out of
+   * memory. */
+  int (*init)(void *state, uint64_t capacity);
+  void (*destroy)(void *state); /* may be NULL */
   void (*inserted)(void *state, cache__entry_t *e);
   void (*accessed)(void *state, cache__entry_t *e); /* a hit */
   void (*removed)(void *state, cache__entry_t *e);
@@ -24,5 +28,6 @@ const cache__policy_ops_t *cache__policy_find(int id);
 
 extern const cache__policy_ops_t cache__policy_fifo;
 extern const cache__policy_ops_t cache__policy_lru;
+extern const cache__policy_ops_t cache__policy_tinylfu;
 
 #endif

@@ -7,9 +7,11 @@ typedef struct fifo {
   cache__link_t queue; /* head = oldest */
 } fifo_t;
 
-static void fifo_init(void *state) {
+static int fifo_init(void *state, uint64_t capacity) {
+  (void)capacity;
   fifo_t *f = state;
   cache__list_init(&f->queue);
+  return 0;
 }
 
 static void fifo_inserted(void *state, cache__entry_t *e) {

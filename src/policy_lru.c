@@ -7,9 +7,11 @@ typedef struct lru {
   cache__link_t queue; /* head = least recently used */
 } lru_t;
 
-static void lru_init(void *state) {
+static int lru_init(void *state, uint64_t capacity) {
+  (void)capacity;
   lru_t *l = state;
   cache__list_init(&l->queue);
+  return 0;
 }
 
 static void lru_inserted(void *state, cache__entry_t *e) {

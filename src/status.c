@@ -38,3 +38,36 @@ const char *cache_policy_name(int policy) {
 const char *cache_version(void) { return CACHE_VERSION_STRING; }
 
 unsigned cache_version_number(void) { return CACHE_VERSION_NUMBER; }
+
+const char *cache_removal_name(int reason) {
+  switch (reason) {
+#define XX(name, value, text)                                                  \
+  case CACHE_REMOVED_##name:                                                   \
+    return text;
+    CACHE_REMOVAL_MAP(XX)
+#undef XX
+  }
+  return NULL;
+}
+
+const char *cache_alert_level_name(int level) {
+  switch (level) {
+#define XX(name, value, text)                                                  \
+  case CACHE_ALERT_##name:                                                     \
+    return text;
+    CACHE_ALERT_LEVEL_MAP(XX)
+#undef XX
+  }
+  return NULL;
+}
+
+const char *cache_health_name(int level) {
+  switch (level) {
+#define XX(name, value, text)                                                  \
+  case CACHE_HEALTH_##name:                                                    \
+    return text;
+    CACHE_HEALTH_MAP(XX)
+#undef XX
+  }
+  return NULL;
+}

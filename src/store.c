@@ -1,92 +1,130 @@
-/* The store's hash table: see store.h.
- *
- * Buckets hold singly linked chains through cache__entry_t.hnext. The table
- * doubles when the load passes one entry per bucket. Each entry keeps a
- * 32-bit hash so that a probe compares keys only on a likely match and a
- * resize never rehashes key bytes. */
+/* The store's hash table: see store.h. */
 #include "store.h"
 
-#define INITIAL_BUCKETS 16
+#define INITIAL_SLOTS 16
+#define ADDRESS_BITS 48
+#define ADDRESS_MASK ((UINT64_C(1) << ADDRESS_BITS) - 1)
 
-static size_t bucket_of(const cache__store_t *st, uint32_t hash) {
+static uint64_t slot_of(const cache__entry_t *e) {
+  return (uint64_t)(uintptr_t)e | ((uint64_t)(e->hash >> 16) << ADDRESS_BITS);
+}
+
+static cache__entry_t *entry_in(uint64_t slot) {
+  return (cache__entry_t *)(uintptr_t)(slot & ADDRESS_MASK);
+}
+
+static uint64_t tag_bits(uint32_t hash) {
+  return (uint64_t)(hash >> 16) << ADDRESS_BITS;
+}
+
+static size_t home_of(const cache__store_t *st, uint32_t hash) {
   return hash & st->mask;
 }
 
+static size_t table_size(size_t slots) { return slots * sizeof(uint64_t); }
+
 int cache__store_init(cache__store_t *st, cache__mem_t *mem) {
-  st->buckets = cache__mem_calloc(mem, INITIAL_BUCKETS * sizeof *st->buckets);
-  if (st->buckets == NULL)
+  st->slots = cache__mem_table_alloc(mem, table_size(INITIAL_SLOTS));
+  if (st->slots == NULL)
     return -1;
-  st->mask = INITIAL_BUCKETS - 1;
+  st->mask = INITIAL_SLOTS - 1;
   st->count = 0;
   st->bytes = 0;
   return 0;
 }
 
 void cache__store_free(cache__store_t *st, cache__mem_t *mem) {
-  cache__mem_free(mem, st->buckets, (st->mask + 1) * sizeof *st->buckets);
-  st->buckets = NULL;
+  cache__mem_table_free(mem, st->slots, table_size(st->mask + 1));
+  st->slots = NULL;
 }
 
 cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
                                   const void *key, size_t key_len) {
-  cache__entry_t *e = st->buckets[bucket_of(st, hash)];
-  while (e != NULL && !cache__entry_matches(e, hash, key, key_len))
-    e = e->hnext;
-  return e;
-}
-
-static void grow(cache__store_t *st, cache__mem_t *mem) {
-  size_t old_n = st->mask + 1, new_n = old_n * 2;
-  if (new_n > SIZE_MAX / sizeof *st->buckets)
-    return;
-  cache__entry_t **nb = cache__mem_calloc(mem, new_n * sizeof *nb);
-  if (nb == NULL)
-    return; /* keep working with longer chains */
-  for (size_t i = 0; i < old_n; i++) {
-    cache__entry_t *e = st->buckets[i];
-    while (e != NULL) {
-      cache__entry_t *next = e->hnext;
-      size_t b = e->hash & (new_n - 1);
-      e->hnext = nb[b];
-      nb[b] = e;
-      e = next;
+  const uint64_t tag = tag_bits(hash);
+  for (size_t i = home_of(st, hash);; i = (i + 1) & st->mask) {
+    uint64_t slot = st->slots[i];
+    if (slot == 0)
+      return NULL;
+    if ((slot & ~ADDRESS_MASK) == tag) {
+      cache__entry_t *e = entry_in(slot);
+      if (cache__entry_matches(e, hash, key, key_len))
+        return e;
     }
   }
-  cache__mem_free(mem, st->buckets, old_n * sizeof *st->buckets);
-  st->buckets = nb;
-  st->mask = new_n - 1;
 }
 
-void cache__store_insert(cache__store_t *st, cache__mem_t *mem,
-                         cache__entry_t *e, size_t footprint) {
-  if (st->count >= st->mask + 1)
-    grow(st, mem);
-  size_t b = bucket_of(st, e->hash);
-  e->hnext = st->buckets[b];
-  st->buckets[b] = e;
+static void place(uint64_t *slots, size_t mask, uint64_t slot) {
+  size_t i = entry_in(slot)->hash & mask;
+  while (slots[i] != 0)
+    i = (i + 1) & mask;
+  slots[i] = slot;
+}
+
+/* Doubles the table; the entries keep their hashes, so no key is read. */
+static int grow(cache__store_t *st, cache__mem_t *mem) {
+  size_t old_n = st->mask + 1, new_n = old_n * 2;
+  if (new_n > SIZE_MAX / sizeof(uint64_t))
+    return -1;
+  uint64_t *slots = cache__mem_table_alloc(mem, table_size(new_n));
+  if (slots == NULL)
+    return -1;
+  for (size_t i = 0; i < old_n; i++)
+    if (st->slots[i] != 0)
+      place(slots, new_n - 1, st->slots[i]);
+  cache__mem_table_free(mem, st->slots, table_size(old_n));
+  st->slots = slots;
+  st->mask = new_n - 1;
+  return 0;
+}
+
+int cache__store_reserve(cache__store_t *st, cache__mem_t *mem) {
+  /* At most 3/4 full: probes stay short. */
+  if ((st->count + 1) * 4 <= (uint64_t)(st->mask + 1) * 3)
+    return 0;
+  return grow(st, mem);
+}
+
+void cache__store_insert(cache__store_t *st, cache__entry_t *e,
+                         size_t footprint) {
+  place(st->slots, st->mask, slot_of(e));
   st->count++;
   st->bytes += footprint;
 }
 
+/* Empties slot i, then moves back the entries after it that would no
+ * longer be found past the gap (backward-shift deletion). */
+static void delete_at(cache__store_t *st, size_t i) {
+  size_t gap = i;
+  for (size_t j = (i + 1) & st->mask; st->slots[j] != 0;
+       j = (j + 1) & st->mask) {
+    size_t home = home_of(st, entry_in(st->slots[j])->hash);
+    /* j's entry may fill the gap if its home is not in (gap, j]. */
+    bool movable =
+        gap <= j ? (home <= gap || home > j) : (home <= gap && home > j);
+    if (movable) {
+      st->slots[gap] = st->slots[j];
+      gap = j;
+    }
+  }
+  st->slots[gap] = 0;
+}
+
 void cache__store_remove(cache__store_t *st, cache__entry_t *e,
                          size_t footprint) {
-  cache__entry_t **pp = &st->buckets[bucket_of(st, e->hash)];
-  while (*pp != e)
-    pp = &(*pp)->hnext;
-  *pp = e->hnext;
-  e->hnext = NULL;
+  const uint64_t slot = slot_of(e);
+  size_t i = home_of(st, e->hash);
+  while (st->slots[i] != slot)
+    i = (i + 1) & st->mask;
+  delete_at(st, i);
   st->count--;
   st->bytes -= footprint;
 }
 
-void cache__store_each(cache__store_t *st,
-                       void (*fn)(cache__entry_t *e, void *arg), void *arg) {
-  for (size_t i = 0; i <= st->mask; i++) {
-    cache__entry_t *e = st->buckets[i];
-    while (e != NULL) {
-      cache__entry_t *next = e->hnext; /* fn may unlink e */
-      fn(e, arg);
-      e = next;
-    }
-  }
+void cache__store_drain(cache__store_t *st,
+                        void (*fn)(cache__entry_t *e, void *arg), void *arg) {
+  /* fn removes the entry, and a later one may shift into its slot: look
+   * at the same slot again until it is empty. */
+  for (size_t i = 0; i <= st->mask && st->count > 0; i++)
+    while (st->slots[i] != 0)
+      fn(entry_in(st->slots[i]), arg);
 }

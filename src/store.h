@@ -1,17 +1,34 @@
-/* The store: a chained hash table of entries, keyed by their bytes. It owns
- * no policy and no lock; the caller holds whatever lock guards it. */
+/* The store: an open-addressing hash table of entries, keyed by their
+ * bytes. It owns no policy and no lock; the caller holds whatever lock
+ * guards it.
+ *
+ * Each slot is one 64-bit word: the entry's address in the low 48 bits and
+ * 16 bits of its hash in the high ones. A probe reads slots (neighbours
+ * share a cache line) and dereferences an entry only when the 16 bits
+ * match, so a lookup costs about one cache miss in the table and, on a
+ * hit, one in the entry; a miss usually touches no entry at all. Linear
+ * probing with backward-shift deletion keeps no tombstones. */
 #ifndef CACHE_STORE_H
 #define CACHE_STORE_H
 
 #include "alloc.h"
 #include "entry.h"
 
+#include <stdbool.h>
+
 typedef struct cache__store {
-  cache__entry_t **buckets;
-  size_t mask;    /* bucket count - 1; the count is a power of two */
-  uint64_t count; /* entries linked in */
-  uint64_t bytes; /* their footprint as the allocator sized them */
+  uint64_t *slots; /* 0 = empty */
+  size_t mask;     /* slot count - 1; the count is a power of two */
+  uint64_t count;  /* entries linked in */
+  uint64_t bytes;  /* their footprint as the allocator sized them */
 } cache__store_t;
+
+/* True if an entry at this address can be stored (its address fits the
+ * 48 bits of a slot, as every user-space address does on x86-64 and on
+ * 48-bit arm64). */
+static inline bool cache__store_can_hold(const void *entry) {
+  return ((uintptr_t)entry >> 48) == 0;
+}
 
 int cache__store_init(cache__store_t *st, cache__mem_t *mem);
 void cache__store_free(cache__store_t *st, cache__mem_t *mem);
@@ -19,16 +36,19 @@ void cache__store_free(cache__store_t *st, cache__mem_t *mem);
 cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
                                   const void *key, size_t key_len);
 
-/* Links e in. The key must not be present. Growing the table is best
- * effort: if memory is short the table stays as it is, only slower. */
-void cache__store_insert(cache__store_t *st, cache__mem_t *mem,
-                         cache__entry_t *e, size_t footprint);
+/* Makes sure one more entry can be inserted without growing past the
+ * maximum load. 0, or -1 when out of memory (nothing changed). */
+int cache__store_reserve(cache__store_t *st, cache__mem_t *mem);
+
+/* Links e in; room must have been reserved and the key must be absent. */
+void cache__store_insert(cache__store_t *st, cache__entry_t *e,
+                         size_t footprint);
 
 void cache__store_remove(cache__store_t *st, cache__entry_t *e,
                          size_t footprint);
 
-/* Calls fn on every entry; fn may remove the entry it is given. */
-void cache__store_each(cache__store_t *st,
-                       void (*fn)(cache__entry_t *e, void *arg), void *arg);
+/* Calls fn on every entry; fn must remove the entry it is given. */
+void cache__store_drain(cache__store_t *st,
+                        void (*fn)(cache__entry_t *e, void *arg), void *arg);
 
 #endif

@@ -22,7 +22,7 @@ START_TEST(options_init_sets_documented_defaults) {
   ck_assert_uint_eq(o.max_retries, 3);
   ck_assert_uint_eq(o.retry_base_ms, 1000);
   ck_assert_uint_eq(o.memory_threshold_mb, 0);
-  ck_assert_int_eq(o.policy, CACHE_POLICY_LRU);
+  ck_assert_int_eq(o.policy, CACHE_POLICY_TINYLFU);
   ck_assert_int_eq(o.reserved0, 0);
   ck_assert(o.clock_ms == NULL);
 }
@@ -91,7 +91,7 @@ START_TEST(preset_options_exact_values) {
   /* Everything else keeps the cache_options_init() defaults. */
   ck_assert_uint_eq(o.max_bytes, 0);
   ck_assert_uint_eq(o.retry_base_ms, 1000);
-  ck_assert_int_eq(o.policy, CACHE_POLICY_LRU);
+  ck_assert_int_eq(o.policy, CACHE_POLICY_TINYLFU);
   ck_assert_int_eq(o.reserved0, 0);
   ck_assert(o.clock_ms == NULL);
 }
@@ -226,14 +226,15 @@ START_TEST(create_null_out_is_einval) {
 }
 END_TEST
 
-/* struct_size values smaller than the only (first) version of the struct. */
+/* struct_size values smaller than the first layout of the struct, which
+ * ended after clock_ctx (before the listener). */
 static const size_t short_sizes[] = {
     0,
     sizeof(size_t),
     offsetof(cache_options_t, ttl_ms),
     offsetof(cache_options_t, policy),
     offsetof(cache_options_t, clock_ctx),
-    sizeof(cache_options_t) - 1,
+    offsetof(cache_options_t, on_remove) - 1,
 };
 #define N_SHORT ((int)(sizeof short_sizes / sizeof short_sizes[0]))
 
@@ -306,7 +307,7 @@ START_TEST(create_nonzero_reserved_is_einval) {
 END_TEST
 
 START_TEST(create_unknown_policy_is_einval) {
-  static const int32_t values[] = {-1, 2, 3, 1000};
+  static const int32_t values[] = {-1, 3, 4, 1000};
   cache_options_t o;
   cache_options_init(&o);
   o.policy = values[_i];

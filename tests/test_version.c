@@ -65,10 +65,11 @@ START_TEST(status_enum_values_are_stable) {
   ck_assert_int_eq(CACHE_ETOOSMALL, -4);
   ck_assert_int_eq(CACHE_ETOOBIG, -5);
   ck_assert_int_eq(CACHE_EBUSY, -6);
+  ck_assert_int_eq(CACHE_EIO, -7);
 }
 END_TEST
 
-static const int unknown_codes[] = {2, 3, -7, -8, 100, -100, INT_MAX, INT_MIN};
+static const int unknown_codes[] = {2, 3, -8, -9, 100, -100, INT_MAX, INT_MIN};
 #define N_UNKNOWN ((int)(sizeof unknown_codes / sizeof unknown_codes[0]))
 
 START_TEST(strerror_of_unknown_code_is_unknown_status) {
@@ -106,7 +107,7 @@ END_TEST
 
 START_TEST(policy_name_of_unknown_policy_is_null) {
   ck_assert_ptr_null(cache_policy_name(-1));
-  ck_assert_ptr_null(cache_policy_name(2));
+  ck_assert_ptr_null(cache_policy_name(3));
   ck_assert_ptr_null(cache_policy_name(100));
   ck_assert_ptr_null(cache_policy_name(INT_MAX));
   ck_assert_ptr_null(cache_policy_name(INT_MIN));

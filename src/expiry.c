@@ -1,0 +1,85 @@
+/* See expiry.h. */
+#include "expiry.h"
+
+void cache__expiry_init(cache__expiry_t *x) {
+  x->heap = NULL;
+  x->len = 0;
+  x->cap = 0;
+}
+
+void cache__expiry_free(cache__expiry_t *x, cache__mem_t *mem) {
+  cache__mem_table_free(mem, x->heap, (size_t)x->cap * sizeof *x->heap);
+  cache__expiry_init(x);
+}
+
+int cache__expiry_reserve(cache__expiry_t *x, cache__mem_t *mem) {
+  if (x->len < x->cap)
+    return 0;
+  if (x->cap >= CACHE__NO_HEAP / 2)
+    return -1;
+  uint32_t cap = x->cap ? x->cap * 2 : 64;
+  cache__expiry_slot_t *heap =
+      cache__mem_table_alloc(mem, (size_t)cap * sizeof *heap);
+  if (heap == NULL)
+    return -1;
+  if (x->len > 0)
+    memcpy(heap, x->heap, (size_t)x->len * sizeof *heap);
+  cache__mem_table_free(mem, x->heap, (size_t)x->cap * sizeof *x->heap);
+  x->heap = heap;
+  x->cap = cap;
+  return 0;
+}
+
+static void place(cache__expiry_t *x, uint32_t i, cache__expiry_slot_t slot) {
+  x->heap[i] = slot;
+  slot.entry->heap_index = i;
+}
+
+static void sift_up(cache__expiry_t *x, uint32_t i, cache__expiry_slot_t slot) {
+  while (i > 0) {
+    uint32_t parent = (i - 1) / 2;
+    if (x->heap[parent].at <= slot.at)
+      break;
+    place(x, i, x->heap[parent]);
+    i = parent;
+  }
+  place(x, i, slot);
+}
+
+static void sift_down(cache__expiry_t *x, uint32_t i,
+                      cache__expiry_slot_t slot) {
+  for (;;) {
+    uint32_t child = 2 * i + 1;
+    if (child >= x->len)
+      break;
+    if (child + 1 < x->len && x->heap[child + 1].at < x->heap[child].at)
+      child++;
+    if (slot.at <= x->heap[child].at)
+      break;
+    place(x, i, x->heap[child]);
+    i = child;
+  }
+  place(x, i, slot);
+}
+
+void cache__expiry_add(cache__expiry_t *x, cache__entry_t *e) {
+  e->heap_index = CACHE__NO_HEAP;
+  if (e->expires_at == CACHE__NEVER)
+    return;
+  cache__expiry_slot_t slot = {e->expires_at, e};
+  sift_up(x, x->len++, slot);
+}
+
+void cache__expiry_remove(cache__expiry_t *x, cache__entry_t *e) {
+  uint32_t i = e->heap_index;
+  if (i == CACHE__NO_HEAP)
+    return;
+  e->heap_index = CACHE__NO_HEAP;
+  cache__expiry_slot_t last = x->heap[--x->len];
+  if (i == x->len)
+    return; /* it was the last slot */
+  if (i > 0 && last.at < x->heap[(i - 1) / 2].at)
+    sift_up(x, i, last);
+  else
+    sift_down(x, i, last);
+}

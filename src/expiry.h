@@ -1,0 +1,42 @@
+/* Expiry order of one shard: a binary min-heap of (deadline, entry) pairs.
+ * The earliest deadline is always on top, so an expiry pass pops exactly
+ * the expired entries and never looks at a live one: its cost grows with
+ * what has expired (times log n), not with what the shard holds. Entries
+ * that never expire are not in the heap. Each entry remembers its place
+ * (heap_index) so that deleting or evicting it is O(log n) too. */
+#ifndef CACHE_EXPIRY_H
+#define CACHE_EXPIRY_H
+
+#include "alloc.h"
+#include "entry.h"
+
+typedef struct cache__expiry_slot {
+  uint64_t at; /* copy of the entry's deadline: sifting reads no entry */
+  cache__entry_t *entry;
+} cache__expiry_slot_t;
+
+typedef struct cache__expiry {
+  cache__expiry_slot_t *heap;
+  uint32_t len;
+  uint32_t cap;
+} cache__expiry_t;
+
+void cache__expiry_init(cache__expiry_t *x);
+void cache__expiry_free(cache__expiry_t *x, cache__mem_t *mem);
+
+/* Makes room for one more entry, so that the add that follows cannot fail.
+ * 0, or -1 when out of memory (nothing changed). */
+int cache__expiry_reserve(cache__expiry_t *x, cache__mem_t *mem);
+
+/* Adds e if it has a deadline; room must have been reserved. */
+void cache__expiry_add(cache__expiry_t *x, cache__entry_t *e);
+
+/* Removes e if it is in the heap. */
+void cache__expiry_remove(cache__expiry_t *x, cache__entry_t *e);
+
+/* The entry with the earliest deadline, or NULL. */
+static inline cache__entry_t *cache__expiry_first(const cache__expiry_t *x) {
+  return x->len > 0 ? x->heap[0].entry : NULL;
+}
+
+#endif

@@ -1,0 +1,333 @@
+/* The data path: set, get, contains, delete, clear, count and the expiry
+ * pass.
+ *
+ * Each call hashes its key and allocates or copies outside any lock, then
+ * holds exactly one shard lock for the lookup itself. Entries removed
+ * under the lock are collected on a graveyard and given to the listener and
+ * freed after the lock is released. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "cache_int.h"
+#include "fault.h"
+#include "hash.h"
+
+#include <sched.h>
+#include <string.h>
+
+static bool key_ok(const void *key, size_t key_len) {
+  return key != NULL && key_len > 0 && key_len <= CACHE_KEY_MAX;
+}
+
+static bool is_closed(const cache_t *c) {
+  return atomic_load_explicit(&c->closed, memory_order_relaxed);
+}
+
+static uint64_t key_hash(const cache_t *c, const void *key, size_t key_len) {
+  return cache__hash(key, key_len, c->hash_seed);
+}
+
+/* Deadline for a ttl given at `now`; saturates instead of wrapping. */
+static uint64_t deadline(const cache_t *c, uint64_t ttl_ms, uint64_t now) {
+  if (ttl_ms == 0)
+    ttl_ms = c->options.ttl_ms;
+  if (ttl_ms == 0 || ttl_ms >= CACHE__NEVER - now)
+    return CACHE__NEVER;
+  return now + ttl_ms;
+}
+
+/* ---- set ------------------------------------------------------------------
+ */
+
+/* A new, unlinked entry holding copies of key and value. */
+static cache__entry_t *entry_new(cache_t *c, uint64_t hash, const void *key,
+                                 size_t key_len, const void *value,
+                                 size_t value_len) {
+  if (CACHE__FAULT(CACHE__FAULT_ALLOC))
+    return NULL;
+  size_t size = cache__entry_size(key_len, value_len);
+  cache__entry_t *e = cache__mem_alloc(&c->mem, size);
+  if (e == NULL)
+    return NULL;
+  if (!cache__store_can_hold(e)) { /* never seen on Linux: see store.h */
+    cache__mem_free(&c->mem, e, size);
+    return NULL;
+  }
+  e->link.prev = e->link.next = &e->link;
+  e->hash = (uint32_t)hash;
+  e->key_len = (uint16_t)key_len;
+  e->value_len = (uint32_t)value_len;
+  e->heap_index = CACHE__NO_HEAP;
+  e->policy_bits = 0;
+  e->removal = 0;
+  memcpy(e->data, key, key_len);
+  if (value_len > 0)
+    memcpy(e->data + key_len, value, value_len);
+  return e;
+}
+
+/* Takes room for `bytes` in the byte total, and a slot in the entry total
+ * if need_slot, without passing either bound. All or nothing. */
+static bool reserve(cache_t *c, bool need_slot, uint64_t bytes) {
+  const uint64_t max_e = c->options.max_entries, max_b = c->options.max_bytes;
+  if (need_slot) {
+    uint64_t n = atomic_load_explicit(&c->count, memory_order_relaxed);
+    do {
+      if (max_e != 0 && n >= max_e)
+        return false;
+    } while (!atomic_compare_exchange_weak_explicit(
+        &c->count, &n, n + 1, memory_order_relaxed, memory_order_relaxed));
+  }
+  uint64_t b = atomic_load_explicit(&c->bytes, memory_order_relaxed);
+  do {
+    if (max_b != 0 && bytes > max_b - b) {
+      if (need_slot)
+        atomic_fetch_sub_explicit(&c->count, 1, memory_order_relaxed);
+      return false;
+    }
+  } while (!atomic_compare_exchange_weak_explicit(
+      &c->bytes, &b, b + bytes, memory_order_relaxed, memory_order_relaxed));
+  return true;
+}
+
+/* Evicts one entry from some shard other than `own`, taking one lock at a
+ * time. No lock held. For the rare case where the shard being written to
+ * is empty while the others fill the bounds. */
+static bool evict_elsewhere(cache_t *c, const cache__shard_t *own, uint64_t now,
+                            cache__graveyard_t *g) {
+  uint32_t start = (uint32_t)(own - c->shards);
+  for (uint32_t i = 1; i <= c->shard_mask; i++) {
+    cache__shard_t *s = &c->shards[(start + i) & c->shard_mask];
+    pthread_mutex_lock(&s->lock);
+    bool done = cache__shard_evict(c, s, now, CACHE_REMOVED_EVICTED, g);
+    pthread_mutex_unlock(&s->lock);
+    if (done)
+      return true;
+  }
+  return false;
+}
+
+/* Links e (of `bytes`) into s, replacing an entry with the same key and
+ * evicting as the bounds require. Lock of s held on entry and on return;
+ * it is released and taken again only to evict from other shards. */
+static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
+                         size_t bytes, uint64_t now, cache__graveyard_t *g) {
+  bool have_slot = false; /* a replaced entry's slot, kept for e */
+  for (;;) {
+    if (is_closed(c))
+      break;
+    if (cache__expiry_reserve(&s->expiry, &c->mem) != 0 ||
+        cache__store_reserve(&s->store, &c->mem) != 0)
+      break;
+    cache__entry_t *old =
+        cache__store_find(&s->store, e->hash, e->data, e->key_len);
+    if (old != NULL) {
+      int why = cache__entry_is_expired(old, now) ? CACHE_REMOVED_EXPIRED
+                                                  : CACHE_REMOVED_REPLACED;
+      cache__shard_unlink(c, s, old, why, !have_slot, g);
+      have_slot = true;
+    }
+    if (reserve(c, !have_slot, bytes)) {
+      cache__store_insert(&s->store, e, bytes);
+      cache__expiry_add(&s->expiry, e);
+      c->policy->inserted(s->policy_state, e);
+      s->counters.sets++;
+      return CACHE_OK;
+    }
+    if (cache__shard_evict(c, s, now, CACHE_REMOVED_EVICTED, g))
+      continue;
+    pthread_mutex_unlock(&s->lock);
+    if (!evict_elsewhere(c, s, now, g))
+      sched_yield(); /* the room is held by inserts under way elsewhere */
+    pthread_mutex_lock(&s->lock);
+  }
+  if (have_slot)
+    atomic_fetch_sub_explicit(&c->count, 1, memory_order_relaxed);
+  return is_closed(c) ? CACHE_ECLOSED : CACHE_ENOMEM;
+}
+
+int cache_set(cache_t *c, const void *key, size_t key_len, const void *value,
+              size_t value_len, uint64_t ttl_ms) {
+  if (c == NULL || !key_ok(key, key_len) || (value == NULL && value_len > 0))
+    return CACHE_EINVAL;
+  /* Refuse what can never fit before paying for an allocation. */
+  if (value_len > CACHE_VALUE_MAX ||
+      (c->options.max_bytes &&
+       cache__entry_size(key_len, value_len) > c->options.max_bytes))
+    return CACHE_ETOOBIG;
+  if (is_closed(c))
+    return CACHE_ECLOSED;
+  uint64_t hash = key_hash(c, key, key_len);
+  cache__entry_t *e = entry_new(c, hash, key, key_len, value, value_len);
+  if (e == NULL)
+    return CACHE_ENOMEM;
+  size_t bytes = cache__entry_footprint(c, e);
+  if (c->options.max_bytes && bytes > c->options.max_bytes) {
+    cache__mem_free(&c->mem, e, cache__entry_size(key_len, value_len));
+    return CACHE_ETOOBIG;
+  }
+  uint64_t now = cache__now(c);
+  e->expires_at = deadline(c, ttl_ms, now);
+
+  cache__graveyard_t g = {NULL};
+  cache__shard_t *s = cache__shard_of(c, hash);
+  pthread_mutex_lock(&s->lock);
+  int rc = insert_locked(c, s, e, bytes, now, &g);
+  pthread_mutex_unlock(&s->lock);
+  cache__bury(c, &g);
+  if (rc != CACHE_OK)
+    cache__mem_free(&c->mem, e, cache__entry_size(key_len, value_len));
+  else if (c->options.memory_threshold_mb != 0)
+    cache__memory_check(c);
+  return rc;
+}
+
+/* ---- lookups --------------------------------------------------------------
+ */
+
+/* Counts the lookup and copies the value of e (NULL for a miss) out. Lock
+ * held. */
+static int read_entry(cache_t *c, cache__shard_t *s, cache__entry_t *e,
+                      void *buf, size_t buf_len, size_t *value_len) {
+  if (e == NULL) {
+    s->counters.misses++;
+    return CACHE_NOT_FOUND;
+  }
+  s->counters.hits++;
+  c->policy->accessed(s->policy_state, e);
+  *value_len = e->value_len;
+  if (buf_len < e->value_len)
+    return CACHE_ETOOSMALL;
+  if (e->value_len > 0)
+    memcpy(buf, cache__entry_value(e), e->value_len);
+  return CACHE_OK;
+}
+
+int cache_get(cache_t *c, const void *key, size_t key_len, void *buf,
+              size_t buf_len, size_t *value_len) {
+  if (c == NULL || !key_ok(key, key_len) || value_len == NULL ||
+      (buf == NULL && buf_len > 0))
+    return CACHE_EINVAL;
+  uint64_t hash = key_hash(c, key, key_len);
+  uint64_t now = cache__now(c);
+  cache__shard_t *s = cache__shard_of(c, hash);
+  cache__graveyard_t g = {NULL};
+  int rc;
+
+  pthread_mutex_lock(&s->lock);
+  if (is_closed(c))
+    rc = CACHE_ECLOSED;
+  else
+    rc = read_entry(
+        c, s, cache__shard_lookup(c, s, (uint32_t)hash, key, key_len, now, &g),
+        buf, buf_len, value_len);
+  pthread_mutex_unlock(&s->lock);
+  cache__bury(c, &g);
+  return rc;
+}
+
+/* Looks key up, and deletes it if `remove`. CACHE_OK if a live entry was
+ * there, CACHE_NOT_FOUND, or an error. */
+static int find_or_delete(cache_t *c, const void *key, size_t key_len,
+                          bool remove) {
+  if (c == NULL || !key_ok(key, key_len))
+    return CACHE_EINVAL;
+  uint64_t hash = key_hash(c, key, key_len);
+  uint64_t now = cache__now(c);
+  cache__shard_t *s = cache__shard_of(c, hash);
+  cache__graveyard_t g = {NULL};
+  int rc = CACHE_NOT_FOUND;
+
+  pthread_mutex_lock(&s->lock);
+  if (is_closed(c)) {
+    rc = CACHE_ECLOSED;
+  } else {
+    cache__entry_t *e =
+        cache__shard_lookup(c, s, (uint32_t)hash, key, key_len, now, &g);
+    if (e != NULL) {
+      if (remove)
+        cache__shard_unlink(c, s, e, CACHE_REMOVED_DELETED, false, &g);
+      rc = CACHE_OK;
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
+  cache__bury(c, &g);
+  return rc;
+}
+
+int cache_contains(cache_t *c, const void *key, size_t key_len) {
+  return find_or_delete(c, key, key_len, false);
+}
+
+int cache_delete(cache_t *c, const void *key, size_t key_len) {
+  return find_or_delete(c, key, key_len, true);
+}
+
+/* ---- whole cache ------------------------------------------------------------
+ */
+
+int cache_clear(cache_t *c) {
+  if (c == NULL)
+    return CACHE_EINVAL;
+  for (uint32_t i = 0; i <= c->shard_mask; i++) {
+    cache__shard_t *s = &c->shards[i];
+    cache__graveyard_t g = {NULL};
+    pthread_mutex_lock(&s->lock);
+    bool closed = is_closed(c);
+    if (!closed)
+      cache__shard_clear(c, s, &g);
+    pthread_mutex_unlock(&s->lock);
+    cache__bury(c, &g);
+    if (closed)
+      return CACHE_ECLOSED;
+  }
+  return CACHE_OK;
+}
+
+uint64_t cache_count(cache_t *c) {
+  if (c == NULL || is_closed(c))
+    return 0;
+  return atomic_load_explicit(&c->count, memory_order_relaxed);
+}
+
+uint64_t cache__expire_shard(cache_t *c, cache__shard_t *s, uint64_t now) {
+  uint64_t total = 0, n;
+  do {
+    cache__graveyard_t g = {NULL};
+    pthread_mutex_lock(&s->lock);
+    n = is_closed(c) ? 0
+                     : cache__shard_expire(c, s, now, CACHE__PASS_BATCH, &g);
+    pthread_mutex_unlock(&s->lock);
+    cache__bury(c, &g);
+    total += n;
+  } while (n == CACHE__PASS_BATCH);
+  return total;
+}
+
+int cache__expire_pass(cache_t *c, uint64_t *removed) {
+  if (is_closed(c))
+    return CACHE_ECLOSED;
+  if (atomic_exchange(&c->cleaning, true))
+    return CACHE_EBUSY;
+  int rc = CACHE_OK;
+  uint64_t total = 0;
+  if (CACHE__FAULT(CACHE__FAULT_PASS)) {
+    rc = CACHE_ENOMEM;
+    atomic_fetch_add(&c->cleanup_errors, 1);
+  } else {
+    uint64_t now = cache__now(c);
+    for (uint32_t i = 0; i <= c->shard_mask; i++)
+      total += cache__expire_shard(c, &c->shards[i], now);
+    atomic_fetch_add(&c->cleanup_runs, 1);
+  }
+  atomic_store(&c->cleaning, false);
+  if (rc == CACHE_OK && removed != NULL)
+    *removed = total;
+  return rc;
+}
+
+int cache_cleanup(cache_t *c, uint64_t *removed) {
+  if (c == NULL)
+    return CACHE_EINVAL;
+  return cache__expire_pass(c, removed);
+}
