@@ -86,8 +86,8 @@ def get_or_load(key, mode, vlen=8, bufmode=3, ttl=TTL_DEFAULT, seed=7):
     return bytes([13, key, bufmode, mode, vlen, seed, ttl])
 
 
-def invalid(which, key=0):
-    return bytes([14, (key << 4) | which]) if which < 14 else bytes([14, which])
+def invalid(which, key=0):  # which: 0..15
+    return bytes([14, (key << 4) | which])
 
 
 def count():
@@ -134,7 +134,7 @@ SEEDS = {
         get_or_load(k, k) for k in range(7)) + get_or_load(0, 0)
     + get_or_load(7, 0, 20, bufmode=2),
     "invalid-args": one_shard(4) + set_(1, 2) + b"".join(
-        invalid(w, 1) for w in range(14)) + get(1),
+        invalid(w, 1) for w in range(16)) + get(1),
     "stats": one_shard(4) + set_(1, 2) + get(1) + get(2) + b"".join(
         stats(k) for k in range(4)),
     "close": one_shard(4) + set_(0, 3) + set_(1, 3) + close() + get(0) + set_(2, 1)
