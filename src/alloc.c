@@ -30,6 +30,15 @@ void cache__mem_table_free(cache__mem_t *mem, void *ptr, size_t size) {
 #if defined(CACHE_ALLOC_JEMALLOC)
 #include <jemalloc/jemalloc.h>
 
+#if defined(JEMALLOC_MANGLE)
+/* Options of the private jemalloc (the system one is the host's to tune).
+ * Entries bypass thread caches (see cache__mem_init), so threads that
+ * insert into one cache would meet on its arena's lock for each size
+ * class; with several bin shards per size class each thread gets its own.
+ * Small sizes only: they are the ones allocated at a high rate. */
+const char *cache_je_malloc_conf = "bin_shards:1-4096:8";
+#endif
+
 /* Each cache has an arena of its own, so that its footprint can be read
  * and its memory purged apart from every other cache's. Thread caches are
  * bypassed: they would hand a cache blocks that belong to other arenas. */

@@ -122,6 +122,7 @@ static int shards_init(cache_t *c) {
 static int cache_init(cache_t *c, const cache_options_t *opts) {
   c->options = *opts;
   c->monotonic_clock = opts->clock_ms == NULL;
+  c->track_bytes = opts->max_bytes != 0 || opts->memory_threshold_mb != 0;
   if (c->options.clock_ms == NULL)
     c->options.clock_ms = monotonic_ms;
   c->name = strdup(opts->name ? opts->name : "");
@@ -249,7 +250,7 @@ int cache_stats(cache_t *c, cache_stats_t *stats) {
     pthread_mutex_unlock(&s->lock);
   }
   full.entries = atomic_load(&c->count);
-  full.bytes = atomic_load(&c->bytes);
+  full.bytes = cache__entry_bytes(c);
   full.cleanup_runs = atomic_load(&c->cleanup_runs);
   full.cleanup_errors = atomic_load(&c->cleanup_errors);
   full.max_entries = c->options.max_entries;

@@ -58,6 +58,10 @@ struct cache {
   cache_options_t options; /* validated copy; options.name is `name` */
   char *name;
   bool monotonic_clock; /* no clock_ms of the caller's */
+  /* The byte total is kept in `bytes` only when a bound or a threshold
+   * needs it at every insert; otherwise the shards' own figures are added
+   * up when asked, and inserts touch no shared cache line for it. */
+  bool track_bytes;
 
   /* Totals across shards, checked against the bounds. */
   _Alignas(64) _Atomic uint64_t count;
@@ -118,8 +122,9 @@ uint64_t cache__shard_expire(cache_t *c, cache__shard_t *s, uint64_t now,
                              uint64_t max, cache__graveyard_t *g);
 /* Evicts one entry of s for `reason`, an already expired one first (which
  * counts as expired). False if s is empty. */
+/* keep_slot as for cache__shard_unlink. */
 bool cache__shard_evict(cache_t *c, cache__shard_t *s, uint64_t now, int reason,
-                        cache__graveyard_t *g);
+                        bool keep_slot, cache__graveyard_t *g);
 /* Calls the listener for, and frees, every entry on g. No lock held. */
 void cache__bury(cache_t *c, cache__graveyard_t *g);
 size_t cache__entry_footprint(cache_t *c, cache__entry_t *e);
@@ -133,6 +138,8 @@ int cache__expire_pass(cache_t *c, uint64_t *removed);
  * behind more than one batch. Returns how many. */
 uint64_t cache__expire_shard(cache_t *c, cache__shard_t *s, uint64_t now);
 
+/* The bytes of the entries (cache_stats_t.bytes), without a lock. */
+uint64_t cache__entry_bytes(cache_t *c);
 /* pressure.c: memory thresholds. */
 uint64_t cache__footprint(cache_t *c);
 /* Compares the footprint with memory_threshold_mb: alerts when it rises

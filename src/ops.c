@@ -78,6 +78,8 @@ static bool reserve(cache_t *c, bool need_slot, uint64_t bytes) {
     } while (!atomic_compare_exchange_weak_explicit(
         &c->count, &n, n + 1, memory_order_relaxed, memory_order_relaxed));
   }
+  if (!c->track_bytes)
+    return true;
   uint64_t b = atomic_load_explicit(&c->bytes, memory_order_relaxed);
   do {
     if (max_b != 0 && bytes > max_b - b) {
@@ -99,12 +101,18 @@ static bool evict_elsewhere(cache_t *c, const cache__shard_t *own, uint64_t now,
   for (uint32_t i = 1; i <= c->shard_mask; i++) {
     cache__shard_t *s = &c->shards[(start + i) & c->shard_mask];
     pthread_mutex_lock(&s->lock);
-    bool done = cache__shard_evict(c, s, now, CACHE_REMOVED_EVICTED, g);
+    bool done = cache__shard_evict(c, s, now, CACHE_REMOVED_EVICTED, false, g);
     pthread_mutex_unlock(&s->lock);
     if (done)
       return true;
   }
   return false;
+}
+
+static bool full(const cache_t *c) {
+  uint64_t max = c->options.max_entries;
+  return max != 0 &&
+         atomic_load_explicit(&c->count, memory_order_relaxed) >= max;
 }
 
 /* Links e (of `bytes`) into s, replacing an entry with the same key and
@@ -126,6 +134,11 @@ static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
                                                   : CACHE_REMOVED_REPLACED;
       cache__shard_unlink(c, s, old, why, !have_slot, g);
       have_slot = true;
+    } else if (!have_slot && full(c)) {
+      /* The usual case of a full cache: the victim's slot in the entry
+       * total goes to the new entry, and the shared counter is not
+       * touched at all. */
+      have_slot = cache__shard_evict(c, s, now, CACHE_REMOVED_EVICTED, true, g);
     }
     if (reserve(c, !have_slot, bytes)) {
       cache__store_insert(&s->store, e, bytes);
@@ -134,7 +147,7 @@ static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
       s->counters.sets++;
       return CACHE_OK;
     }
-    if (cache__shard_evict(c, s, now, CACHE_REMOVED_EVICTED, g))
+    if (cache__shard_evict(c, s, now, CACHE_REMOVED_EVICTED, false, g))
       continue;
     pthread_mutex_unlock(&s->lock);
     if (!evict_elsewhere(c, s, now, g))
@@ -182,6 +195,13 @@ int cache_set(cache_t *c, const void *key, size_t key_len, const void *value,
   return rc;
 }
 
+/* Starts the cache misses of a lookup in s before its lock is taken. */
+static void prefetch(const cache_t *c, const cache__shard_t *s, uint32_t hash) {
+  cache__store_prefetch(&s->store, hash);
+  if (c->policy->prefetch != NULL)
+    c->policy->prefetch(s->policy_state, hash);
+}
+
 /* ---- lookups --------------------------------------------------------------
  */
 
@@ -209,8 +229,9 @@ int cache_get(cache_t *c, const void *key, size_t key_len, void *buf,
       (buf == NULL && buf_len > 0))
     return CACHE_EINVAL;
   uint64_t hash = key_hash(c, key, key_len);
-  uint64_t now = cache__now(c);
   cache__shard_t *s = cache__shard_of(c, hash);
+  prefetch(c, s, (uint32_t)hash);
+  uint64_t now = cache__now(c);
   cache__graveyard_t g = {NULL};
   int rc;
 

@@ -20,7 +20,7 @@
 static _Atomic uint64_t process_limit;
 
 uint64_t cache__footprint(cache_t *c) {
-  return atomic_load_explicit(&c->bytes, memory_order_relaxed) +
+  return cache__entry_bytes(c) +
          atomic_load_explicit(&c->mem.table_bytes, memory_order_relaxed);
 }
 
@@ -46,7 +46,7 @@ static bool shed_turn(cache_t *c, uint64_t target, uint64_t now) {
     for (int n = 0; n < SHED_BATCH && !atomic_load(&c->closed) &&
                     cache__footprint(c) > target;
          n++) {
-      if (!cache__shard_evict(c, s, now, CACHE_REMOVED_MEMORY, &g))
+      if (!cache__shard_evict(c, s, now, CACHE_REMOVED_MEMORY, false, &g))
         break;
       progress = true;
     }

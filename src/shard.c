@@ -8,6 +8,15 @@ cache__shard_t *cache__shard_of(const cache_t *c, uint64_t hash) {
   return &c->shards[(hash >> 32) & c->shard_mask];
 }
 
+uint64_t cache__entry_bytes(cache_t *c) {
+  if (c->track_bytes)
+    return atomic_load_explicit(&c->bytes, memory_order_relaxed);
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i <= c->shard_mask; i++)
+    sum += cache__store_bytes(&c->shards[i].store);
+  return sum;
+}
+
 size_t cache__entry_footprint(cache_t *c, cache__entry_t *e) {
   return cache__mem_usable(&c->mem, e,
                            cache__entry_size(e->key_len, e->value_len));
@@ -39,7 +48,8 @@ void cache__shard_unlink(cache_t *c, cache__shard_t *s, cache__entry_t *e,
   cache__store_remove(&s->store, e, bytes);
   cache__expiry_remove(&s->expiry, e);
   c->policy->removed(s->policy_state, e);
-  atomic_fetch_sub_explicit(&c->bytes, bytes, memory_order_relaxed);
+  if (c->track_bytes)
+    atomic_fetch_sub_explicit(&c->bytes, bytes, memory_order_relaxed);
   if (!keep_slot)
     atomic_fetch_sub_explicit(&c->count, 1, memory_order_relaxed);
   count_removal(s, reason);
@@ -83,7 +93,7 @@ uint64_t cache__shard_expire(cache_t *c, cache__shard_t *s, uint64_t now,
 }
 
 bool cache__shard_evict(cache_t *c, cache__shard_t *s, uint64_t now, int reason,
-                        cache__graveyard_t *g) {
+                        bool keep_slot, cache__graveyard_t *g) {
   cache__entry_t *v = cache__expiry_first(&s->expiry);
   if (v == NULL || !cache__entry_is_expired(v, now))
     v = c->policy->victim(s->policy_state);
@@ -91,7 +101,7 @@ bool cache__shard_evict(cache_t *c, cache__shard_t *s, uint64_t now, int reason,
     return false;
   if (cache__entry_is_expired(v, now))
     reason = CACHE_REMOVED_EXPIRED;
-  cache__shard_unlink(c, s, v, reason, false, g);
+  cache__shard_unlink(c, s, v, reason, keep_slot, g);
   return true;
 }
 

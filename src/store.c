@@ -28,8 +28,8 @@ int cache__store_init(cache__store_t *st, cache__mem_t *mem) {
   if (st->slots == NULL)
     return -1;
   st->mask = INITIAL_SLOTS - 1;
-  st->count = 0;
-  st->bytes = 0;
+  atomic_init(&st->count, 0);
+  atomic_init(&st->bytes, 0);
   return 0;
 }
 
@@ -60,6 +60,14 @@ static void place(uint64_t *slots, size_t mask, uint64_t slot) {
   slots[i] = slot;
 }
 
+/* Adds delta to a figure only the lock holder writes: no read-modify-write
+ * is needed, so none is paid for. */
+static void bump(_Atomic uint64_t *v, uint64_t delta) {
+  atomic_store_explicit(v,
+                        atomic_load_explicit(v, memory_order_relaxed) + delta,
+                        memory_order_relaxed);
+}
+
 /* Doubles the table; the entries keep their hashes, so no key is read. */
 static int grow(cache__store_t *st, cache__mem_t *mem) {
   size_t old_n = st->mask + 1, new_n = old_n * 2;
@@ -72,14 +80,15 @@ static int grow(cache__store_t *st, cache__mem_t *mem) {
     if (st->slots[i] != 0)
       place(slots, new_n - 1, st->slots[i]);
   cache__mem_table_free(mem, st->slots, table_size(old_n));
-  st->slots = slots;
-  st->mask = new_n - 1;
+  /* Atomic stores: cache__store_prefetch reads these without the lock. */
+  __atomic_store_n(&st->slots, slots, __ATOMIC_RELAXED);
+  __atomic_store_n(&st->mask, new_n - 1, __ATOMIC_RELAXED);
   return 0;
 }
 
 int cache__store_reserve(cache__store_t *st, cache__mem_t *mem) {
   /* At most 3/4 full: probes stay short. */
-  if ((st->count + 1) * 4 <= (uint64_t)(st->mask + 1) * 3)
+  if ((cache__store_count(st) + 1) * 4 <= (uint64_t)(st->mask + 1) * 3)
     return 0;
   return grow(st, mem);
 }
@@ -87,8 +96,8 @@ int cache__store_reserve(cache__store_t *st, cache__mem_t *mem) {
 void cache__store_insert(cache__store_t *st, cache__entry_t *e,
                          size_t footprint) {
   place(st->slots, st->mask, slot_of(e));
-  st->count++;
-  st->bytes += footprint;
+  bump(&st->count, 1);
+  bump(&st->bytes, footprint);
 }
 
 /* Empties slot i, then moves back the entries after it that would no
@@ -116,15 +125,15 @@ void cache__store_remove(cache__store_t *st, cache__entry_t *e,
   while (st->slots[i] != slot)
     i = (i + 1) & st->mask;
   delete_at(st, i);
-  st->count--;
-  st->bytes -= footprint;
+  bump(&st->count, (uint64_t)-1);
+  bump(&st->bytes, (uint64_t)0 - footprint);
 }
 
 void cache__store_drain(cache__store_t *st,
                         void (*fn)(cache__entry_t *e, void *arg), void *arg) {
   /* fn removes the entry, and a later one may shift into its slot: look
    * at the same slot again until it is empty. */
-  for (size_t i = 0; i <= st->mask && st->count > 0; i++)
+  for (size_t i = 0; i <= st->mask && cache__store_count(st) > 0; i++)
     while (st->slots[i] != 0)
       fn(entry_in(st->slots[i]), arg);
 }

@@ -14,14 +14,26 @@
 #include "alloc.h"
 #include "entry.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 typedef struct cache__store {
   uint64_t *slots; /* 0 = empty */
   size_t mask;     /* slot count - 1; the count is a power of two */
-  uint64_t count;  /* entries linked in */
-  uint64_t bytes;  /* their footprint as the allocator sized them */
+  /* Entries linked in, and their footprint as the allocator sized them.
+   * Written only under the lock that guards the store, read without it
+   * (cache__store_count/_bytes) by whoever adds up the shards. */
+  _Atomic uint64_t count;
+  _Atomic uint64_t bytes;
 } cache__store_t;
+
+static inline uint64_t cache__store_count(const cache__store_t *st) {
+  return atomic_load_explicit(&st->count, memory_order_relaxed);
+}
+
+static inline uint64_t cache__store_bytes(const cache__store_t *st) {
+  return atomic_load_explicit(&st->bytes, memory_order_relaxed);
+}
 
 /* True if an entry at this address can be stored (its address fits the
  * 48 bits of a slot, as every user-space address does on x86-64 and on
@@ -35,6 +47,16 @@ void cache__store_free(cache__store_t *st, cache__mem_t *mem);
 
 cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
                                   const void *key, size_t key_len);
+
+/* Starts loading the slot where a lookup for hash begins, before the lock
+ * is taken, so that the miss overlaps with other work. Safe without the
+ * lock: at worst it loads a line of a table being replaced. */
+static inline void cache__store_prefetch(const cache__store_t *st,
+                                         uint32_t hash) {
+  const uint64_t *slots = __atomic_load_n(&st->slots, __ATOMIC_RELAXED);
+  size_t mask = __atomic_load_n(&st->mask, __ATOMIC_RELAXED);
+  __builtin_prefetch(&slots[hash & mask]);
+}
 
 /* Makes sure one more entry can be inserted without growing past the
  * maximum load. 0, or -1 when out of memory (nothing changed). */
