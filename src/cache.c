@@ -68,9 +68,14 @@ static uint64_t shard_capacity(const cache_t *c) {
  * CACHE_ENOMEM. */
 static int shard_init(cache_t *c, cache__shard_t *s) {
   cache__expiry_init(&s->expiry);
-  s->policy_state = calloc(1, c->policy->state_size);
+  /* Each shard's policy state on cache lines of its own: it is written on
+   * hits, and two shards' states on one line would make cores that work on
+   * different shards pass that line back and forth. */
+  size_t size = (c->policy->state_size + 63) & ~(size_t)63;
+  s->policy_state = aligned_alloc(64, size);
   if (s->policy_state == NULL)
     return CACHE_ENOMEM;
+  memset(s->policy_state, 0, size);
   if (c->policy->init(s->policy_state, shard_capacity(c)) != 0)
     goto free_state;
   if (cache__store_init(&s->store, &c->mem) != 0)

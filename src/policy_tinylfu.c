@@ -27,6 +27,13 @@
 #include <stdlib.h>
 
 enum { WINDOW, PROBATION, PROTECTED, N_SEGMENTS };
+#define SEGMENT_BITS 0x03u
+/* A hit on a protected entry only sets this bit (if it is not already
+ * set): the segment is a CLOCK, whose oldest entries get a second chance
+ * instead of being moved on every hit, so the hottest entries are read,
+ * never written, and two cores reading them do not pass their cache lines
+ * back and forth. */
+#define REFERENCED 0x80u
 
 #define MIN_CAPACITY 64u
 #define RESET_FACTOR 20u /* halve the sketch after this many x capacity */
@@ -124,14 +131,14 @@ static void sketch_increment(sketch_t *s, uint32_t hash) {
  */
 
 static void put(tinylfu_t *t, int seg, cache__entry_t *e) {
-  e->policy_bits = (uint8_t)seg;
+  e->policy_bits = (uint8_t)seg; /* clears REFERENCED */
   cache__list_push(&t->seg[seg], &e->link);
   t->size[seg]++;
 }
 
 static void take(tinylfu_t *t, cache__entry_t *e) {
   cache__list_unlink(&e->link);
-  t->size[e->policy_bits]--;
+  t->size[e->policy_bits & SEGMENT_BITS]--;
 }
 
 static cache__entry_t *oldest(tinylfu_t *t, int seg) {
@@ -156,7 +163,8 @@ static void trim_protected(tinylfu_t *t) {
   while (t->size[PROTECTED] > protected_max(t)) {
     cache__entry_t *e = oldest(t, PROTECTED);
     take(t, e);
-    put(t, PROBATION, e);
+    /* Referenced since it last moved: a second chance at the young end. */
+    put(t, e->policy_bits & REFERENCED ? PROTECTED : PROBATION, e);
   }
 }
 
@@ -188,7 +196,12 @@ static void tinylfu_inserted(void *state, cache__entry_t *e) {
 static void tinylfu_accessed(void *state, cache__entry_t *e) {
   tinylfu_t *t = state;
   sketch_increment(&t->sketch, e->hash);
-  int seg = e->policy_bits;
+  int seg = e->policy_bits & SEGMENT_BITS;
+  if (seg == PROTECTED) {
+    if (!(e->policy_bits & REFERENCED))
+      e->policy_bits |= REFERENCED;
+    return;
+  }
   take(t, e);
   put(t, seg == PROBATION ? PROTECTED : seg, e);
   if (seg == PROBATION)
