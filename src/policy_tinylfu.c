@@ -1,9 +1,11 @@
-/* W-TinyLFU with an adaptive window, after Caffeine.
+/* W-TinyLFU, after Caffeine.
  *
  * New entries enter a small LRU window. When the shard is full, the oldest
- * window entry (the candidate) moves to the main space, an SLRU of a
- * probation and a protected segment, and must beat the probation segment's
- * oldest entry (the victim) on estimated frequency: the loser is evicted.
+ * window entry (the candidate) moves to the main space, a probation and a
+ * protected segment, and must beat the probation segment's oldest entry
+ * (the victim) on estimated frequency: the loser is evicted. A hit in
+ * probation promotes the entry to the protected segment, which is run as a
+ * CLOCK (see REFERENCED below).
  * So a burst of one-time keys cannot flush the frequently used ones (the
  * frequency filter), while the window still gives new entries a chance to
  * prove themselves (recency).
