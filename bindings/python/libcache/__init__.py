@@ -927,8 +927,9 @@ class Cache(object):
             if self._pending is not None:
                 self._reap()
 
-    def contains(self, key):
-        """True if a live entry exists for key (counts no hit or miss)."""
+    def _found(self, cfunc, key):
+        """Runs cache_contains or cache_delete: True on CACHE_OK, False on
+        CACHE_NOT_FOUND, CacheError otherwise."""
         if type(key) is not bytes:
             key = (key.encode() if type(key) is str
                    else _as_bytes(key, "key"))
@@ -938,7 +939,7 @@ class Cache(object):
             h = self._handle
             if h is None:
                 raise CacheError(CACHE_ECLOSED)
-            rc = _cache_contains(h, key, len(key))
+            rc = cfunc(h, key, len(key))
         finally:
             inflight.pop()
             if self._pending is not None:
@@ -949,27 +950,13 @@ class Cache(object):
             return False
         raise CacheError(rc)
 
+    def contains(self, key):
+        """True if a live entry exists for key (counts no hit or miss)."""
+        return self._found(_cache_contains, key)
+
     def delete(self, key):
         """Removes key; True if an entry was removed, False if none."""
-        if type(key) is not bytes:
-            key = (key.encode() if type(key) is str
-                   else _as_bytes(key, "key"))
-        inflight = self._inflight
-        inflight.append(None)
-        try:
-            h = self._handle
-            if h is None:
-                raise CacheError(CACHE_ECLOSED)
-            rc = _cache_delete(h, key, len(key))
-        finally:
-            inflight.pop()
-            if self._pending is not None:
-                self._reap()
-        if rc == CACHE_OK:
-            return True
-        if rc == CACHE_NOT_FOUND:
-            return False
-        raise CacheError(rc)
+        return self._found(_cache_delete, key)
 
     def clear(self):
         """Removes every entry."""
