@@ -34,11 +34,14 @@ typedef struct cache__counters {
 } cache__counters_t;
 
 typedef struct cache__shard {
-  _Alignas(64) pthread_mutex_t lock; /* own cache lines: no false sharing */
+  /* Shards start on their own cache lines (no false sharing), and the
+   * counters follow the lock: a lookup writes the lock and a hit or miss
+   * count, which then lie in one line, not two. */
+  _Alignas(64) pthread_mutex_t lock;
+  cache__counters_t counters;
   cache__store_t store;
   cache__expiry_t expiry;
   void *policy_state;
-  cache__counters_t counters;
 } cache__shard_t;
 
 typedef struct cache__alerts {

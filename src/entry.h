@@ -24,10 +24,15 @@ typedef struct cache__entry {
   uint64_t expires_at; /* clock ms, or CACHE__NEVER */
   uint32_t hash;       /* folded key hash, to skip most memcmp */
   uint32_t value_len;
-  uint32_t heap_index;  /* place in the expiry heap, or CACHE__NO_HEAP */
-  uint16_t key_len;     /* CACHE_KEY_MAX fits */
-  uint8_t policy_bits;  /* owned by the eviction policy */
-  uint8_t removal;      /* CACHE_REMOVED_*, once unlinked */
+  uint32_t heap_index; /* place in the expiry heap, or CACHE__NO_HEAP */
+  uint16_t key_len;    /* CACHE_KEY_MAX fits */
+  uint8_t policy_bits; /* owned by the eviction policy */
+  /* The policy's second byte while the entry is linked; once unlinked
+   * (the policy has let go of it) the reason it was removed. */
+  union {
+    uint8_t policy_aux;
+    uint8_t removal; /* CACHE_REMOVED_* */
+  };
   unsigned char data[]; /* key_len bytes of key, then the value */
 } cache__entry_t;
 

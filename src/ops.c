@@ -59,7 +59,7 @@ static cache__entry_t *entry_new(cache_t *c, uint64_t hash, const void *key,
   e->value_len = (uint32_t)value_len;
   e->heap_index = CACHE__NO_HEAP;
   e->policy_bits = 0;
-  e->removal = 0;
+  e->policy_aux = 0;
   memcpy(e->data, key, key_len);
   if (value_len > 0)
     memcpy(e->data + key_len, value, value_len);
@@ -159,6 +159,14 @@ static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
   return is_closed(c) ? CACHE_ECLOSED : CACHE_ENOMEM;
 }
 
+/* Starts the cache misses of an insert into s while the entry is being
+ * built, before the lock is taken. */
+static void prefetch(const cache_t *c, const cache__shard_t *s, uint32_t hash) {
+  cache__store_prefetch(&s->store, hash);
+  if (c->policy->prefetch != NULL)
+    c->policy->prefetch(s->policy_state, hash);
+}
+
 int cache_set(cache_t *c, const void *key, size_t key_len, const void *value,
               size_t value_len, uint64_t ttl_ms) {
   if (c == NULL || !key_ok(key, key_len) || (value == NULL && value_len > 0))
@@ -171,6 +179,7 @@ int cache_set(cache_t *c, const void *key, size_t key_len, const void *value,
   if (is_closed(c))
     return CACHE_ECLOSED;
   uint64_t hash = key_hash(c, key, key_len);
+  prefetch(c, cache__shard_of(c, hash), (uint32_t)hash);
   cache__entry_t *e = entry_new(c, hash, key, key_len, value, value_len);
   if (e == NULL)
     return CACHE_ENOMEM;
@@ -193,13 +202,6 @@ int cache_set(cache_t *c, const void *key, size_t key_len, const void *value,
   else if (c->options.memory_threshold_mb != 0)
     cache__memory_check(c);
   return rc;
-}
-
-/* Starts the cache misses of a lookup in s before its lock is taken. */
-static void prefetch(const cache_t *c, const cache__shard_t *s, uint32_t hash) {
-  cache__store_prefetch(&s->store, hash);
-  if (c->policy->prefetch != NULL)
-    c->policy->prefetch(s->policy_state, hash);
 }
 
 /* ---- lookups --------------------------------------------------------------
@@ -230,7 +232,8 @@ int cache_get(cache_t *c, const void *key, size_t key_len, void *buf,
     return CACHE_EINVAL;
   uint64_t hash = key_hash(c, key, key_len);
   cache__shard_t *s = cache__shard_of(c, hash);
-  prefetch(c, s, (uint32_t)hash);
+  /* Start the miss on the table while the clock is read. */
+  cache__store_prefetch(&s->store, (uint32_t)hash);
   uint64_t now = cache__now(c);
   cache__graveyard_t g = {NULL};
   int rc;

@@ -21,8 +21,9 @@ typedef struct cache__policy_ops {
   void (*removed)(void *state, cache__entry_t *e);
   /* The entry to evict next, still linked; NULL when empty. */
   cache__entry_t *(*victim)(void *state);
-  /* May be NULL. Called without the lock before a lookup of `hash`: starts
-   * loading what the policy will read for it, and must change nothing. */
+  /* May be NULL. Called without the lock before an insert of `hash`:
+   * starts loading what the policy will read for it, and must change
+   * nothing. */
   void (*prefetch)(const void *state, uint32_t hash);
 } cache__policy_ops_t;
 

@@ -4,13 +4,20 @@
 #define INITIAL_SLOTS 16
 #define ADDRESS_BITS 48
 #define ADDRESS_MASK ((UINT64_C(1) << ADDRESS_BITS) - 1)
+#define DIST_MASK UINT64_C(15) /* the distance bits; 15 = "15 or more" */
+#define POINTER_MASK (ADDRESS_MASK & ~DIST_MASK)
 
+/* The slot of e, at distance 0 from its home. */
 static uint64_t slot_of(const cache__entry_t *e) {
   return (uint64_t)(uintptr_t)e | ((uint64_t)(e->hash >> 16) << ADDRESS_BITS);
 }
 
 static cache__entry_t *entry_in(uint64_t slot) {
-  return (cache__entry_t *)(uintptr_t)(slot & ADDRESS_MASK);
+  return (cache__entry_t *)(uintptr_t)(slot & POINTER_MASK);
+}
+
+static uint64_t with_dist(uint64_t slot, size_t dist) {
+  return (slot & ~DIST_MASK) | (dist < DIST_MASK ? dist : DIST_MASK);
 }
 
 static uint64_t tag_bits(uint32_t hash) {
@@ -53,11 +60,11 @@ cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
   }
 }
 
-static void place(uint64_t *slots, size_t mask, uint64_t slot) {
-  size_t i = entry_in(slot)->hash & mask;
+static void place(uint64_t *slots, size_t mask, uint64_t slot, uint32_t hash) {
+  size_t home = hash & mask, i = home;
   while (slots[i] != 0)
     i = (i + 1) & mask;
-  slots[i] = slot;
+  slots[i] = with_dist(slot, (i - home) & mask);
 }
 
 /* Adds delta to a figure only the lock holder writes: no read-modify-write
@@ -78,7 +85,7 @@ static int grow(cache__store_t *st, cache__mem_t *mem) {
     return -1;
   for (size_t i = 0; i < old_n; i++)
     if (st->slots[i] != 0)
-      place(slots, new_n - 1, st->slots[i]);
+      place(slots, new_n - 1, st->slots[i], entry_in(st->slots[i])->hash);
   cache__mem_table_free(mem, st->slots, table_size(old_n));
   /* Atomic stores: cache__store_prefetch reads these without the lock. */
   __atomic_store_n(&st->slots, slots, __ATOMIC_RELAXED);
@@ -95,9 +102,18 @@ int cache__store_reserve(cache__store_t *st, cache__mem_t *mem) {
 
 void cache__store_insert(cache__store_t *st, cache__entry_t *e,
                          size_t footprint) {
-  place(st->slots, st->mask, slot_of(e));
+  place(st->slots, st->mask, slot_of(e), e->hash);
   bump(&st->count, 1);
   bump(&st->bytes, footprint);
+}
+
+/* How far slot i is from the home of its entry. Only a distance of 15 or
+ * more costs a look at the entry. */
+static size_t dist_at(const cache__store_t *st, size_t i) {
+  size_t d = (size_t)(st->slots[i] & DIST_MASK);
+  if (d < DIST_MASK)
+    return d;
+  return (i - home_of(st, entry_in(st->slots[i])->hash)) & st->mask;
 }
 
 /* Empties slot i, then moves back the entries after it that would no
@@ -106,12 +122,10 @@ static void delete_at(cache__store_t *st, size_t i) {
   size_t gap = i;
   for (size_t j = (i + 1) & st->mask; st->slots[j] != 0;
        j = (j + 1) & st->mask) {
-    size_t home = home_of(st, entry_in(st->slots[j])->hash);
+    size_t dist = dist_at(st, j), shift = (j - gap) & st->mask;
     /* j's entry may fill the gap if its home is not in (gap, j]. */
-    bool movable =
-        gap <= j ? (home <= gap || home > j) : (home <= gap && home > j);
-    if (movable) {
-      st->slots[gap] = st->slots[j];
+    if (dist >= shift) {
+      st->slots[gap] = with_dist(st->slots[j], dist - shift);
       gap = j;
     }
   }
@@ -122,7 +136,7 @@ void cache__store_remove(cache__store_t *st, cache__entry_t *e,
                          size_t footprint) {
   const uint64_t slot = slot_of(e);
   size_t i = home_of(st, e->hash);
-  while (st->slots[i] != slot)
+  while ((st->slots[i] & ~DIST_MASK) != slot)
     i = (i + 1) & st->mask;
   delete_at(st, i);
   bump(&st->count, (uint64_t)-1);

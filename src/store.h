@@ -2,12 +2,16 @@
  * bytes. It owns no policy and no lock; the caller holds whatever lock
  * guards it.
  *
- * Each slot is one 64-bit word: the entry's address in the low 48 bits and
- * 16 bits of its hash in the high ones. A probe reads slots (neighbours
- * share a cache line) and dereferences an entry only when the 16 bits
- * match, so a lookup costs about one cache miss in the table and, on a
- * hit, one in the entry; a miss usually touches no entry at all. Linear
- * probing with backward-shift deletion keeps no tombstones. */
+ * Each slot is one 64-bit word: the entry's address in the low 48 bits,
+ * 16 bits of its hash in the high ones, and, in the 4 low bits that the
+ * entry's 16-byte alignment leaves free, how far the slot is from the
+ * entry's home slot (15: that far or farther). A probe reads slots
+ * (neighbours share a cache line) and dereferences an entry only when the
+ * 16 bits match, so a lookup costs about one cache miss in the table and,
+ * on a hit, one in the entry; a miss usually touches no entry at all.
+ * Linear probing with backward-shift deletion keeps no tombstones, and the
+ * distances let a deletion shift its neighbours back without reading
+ * their entries. */
 #ifndef CACHE_STORE_H
 #define CACHE_STORE_H
 
@@ -35,11 +39,12 @@ static inline uint64_t cache__store_bytes(const cache__store_t *st) {
   return atomic_load_explicit(&st->bytes, memory_order_relaxed);
 }
 
-/* True if an entry at this address can be stored (its address fits the
+/* True if an entry at this address can be stored: its address fits the
  * 48 bits of a slot, as every user-space address does on x86-64 and on
- * 48-bit arm64). */
+ * 48-bit arm64, and is 16-byte aligned, as malloc's blocks of 48 bytes or
+ * more (every entry) are. */
 static inline bool cache__store_can_hold(const void *entry) {
-  return ((uintptr_t)entry >> 48) == 0;
+  return ((uintptr_t)entry >> 48) == 0 && ((uintptr_t)entry & 15) == 0;
 }
 
 int cache__store_init(cache__store_t *st, cache__mem_t *mem);

@@ -1,4 +1,5 @@
-/* Eviction by the max_entries bound under the FIFO and LRU policies. */
+/* Eviction by the max_entries bound under the FIFO, LRU and W-TinyLFU
+ * policies. */
 #include <stdio.h>
 
 #include "test_util.h"
@@ -258,6 +259,77 @@ START_TEST(unbounded_cache_never_evicts) {
 }
 END_TEST
 
+/* ---- W-TinyLFU ------------------------------------------------------------
+ */
+
+/* Sets `n` keys never seen before ("new0", "new1", ...), each once. */
+static void flood(cache_t *c, int n) {
+  char key[16];
+  for (int i = 0; i < n; i++) {
+    snprintf(key, sizeof key, "new%d", i);
+    ASSERT_OK(tu_set(c, key, "v", 0));
+  }
+}
+
+static void read_n(cache_t *c, const char *key, int n) {
+  for (int i = 0; i < n; i++)
+    ASSERT_VALUE(c, key, key);
+}
+
+START_TEST(tinylfu_frequent_key_outlives_a_flood_of_new_keys) {
+  /* The same reads under LRU lose the key: the flood is what evicts it. */
+  int policy = _i == 0 ? CACHE_POLICY_TINYLFU : CACHE_POLICY_LRU;
+  cache_t *c = make(policy, 64);
+  ASSERT_OK(tu_set(c, "hot", "hot", 0));
+  read_n(c, "hot", 10);
+  flood(c, 1000);
+  ASSERT_STATUS(tu_contains(c, "hot"),
+                policy == CACHE_POLICY_TINYLFU ? CACHE_OK : CACHE_NOT_FOUND);
+  ck_assert_uint_eq(cache_count(c), 64);
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(tinylfu_deleted_key_keeps_its_count) {
+  /* An entry that leaves hands its count back to the sketch, and the same
+   * key inserted again starts from it: it still beats keys seen once. */
+  cache_t *c = make(CACHE_POLICY_TINYLFU, 64);
+  ASSERT_OK(tu_set(c, "hot", "hot", 0));
+  read_n(c, "hot", 10);
+  ASSERT_OK(tu_delete(c, "hot"));
+  ASSERT_OK(tu_set(c, "hot", "hot", 0));
+  flood(c, 1000);
+  ASSERT_OK(tu_contains(c, "hot"));
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(tinylfu_replaced_key_keeps_its_count) {
+  cache_t *c = make(CACHE_POLICY_TINYLFU, 64);
+  ASSERT_OK(tu_set(c, "hot", "old", 0));
+  for (int i = 0; i < 10; i++)
+    ASSERT_VALUE(c, "hot", "old");
+  ASSERT_OK(tu_set(c, "hot", "hot", 0));
+  flood(c, 1000);
+  ASSERT_VALUE(c, "hot", "hot");
+  cache_destroy(c);
+}
+END_TEST
+
+START_TEST(tinylfu_new_key_loses_to_no_one_when_there_is_room) {
+  /* Admission only decides between two entries when the cache is full. */
+  cache_t *c = make(CACHE_POLICY_TINYLFU, 64);
+  ASSERT_OK(tu_set(c, "hot", "hot", 0));
+  read_n(c, "hot", 10);
+  flood(c, 63);
+  ck_assert_uint_eq(cache_count(c), 64);
+  ck_assert_uint_eq(tu_stats(c).evictions, 0);
+  ASSERT_OK(tu_contains(c, "new0"));
+  ASSERT_OK(tu_contains(c, "new62"));
+  cache_destroy(c);
+}
+END_TEST
+
 static Suite *eviction_suite(void) {
   Suite *s = suite_create("eviction");
 
@@ -277,6 +349,14 @@ static Suite *eviction_suite(void) {
   tcase_add_test(l, lru_miss_does_not_change_recency);
   tcase_add_test(l, lru_replacing_in_a_full_cache_evicts_nothing);
   suite_add_tcase(s, l);
+
+  TCase *t = tcase_create("tinylfu");
+  tcase_add_loop_test(t, tinylfu_frequent_key_outlives_a_flood_of_new_keys, 0,
+                      2);
+  tcase_add_test(t, tinylfu_deleted_key_keeps_its_count);
+  tcase_add_test(t, tinylfu_replaced_key_keeps_its_count);
+  tcase_add_test(t, tinylfu_new_key_loses_to_no_one_when_there_is_room);
+  suite_add_tcase(s, t);
 
   TCase *b = tcase_create("both");
   tcase_add_loop_test(b, max_entries_is_never_exceeded, 0, 2);

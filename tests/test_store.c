@@ -1,0 +1,165 @@
+/* The store's hash table, white box: entries are made by hand with chosen
+ * hashes, so that clusters are long (distances past the 15 a slot can
+ * hold), wrap around the end of the table and interleave homes, and every
+ * deletion order is checked against a plain list of what must be found.
+ * Linked against the static test build of the library (internal symbols). */
+#define _POSIX_C_SOURCE 200809L
+#include "test_util.h"
+
+#include "store.h"
+
+#define MAX_ENTRIES 96
+
+static cache__mem_t mem;
+static cache__store_t st;
+static cache__entry_t *entries[MAX_ENTRIES];
+static bool linked[MAX_ENTRIES];
+static size_t n_entries;
+
+/* A 4-byte key (the entry's index) under a hash the test chooses. */
+static cache__entry_t *make(uint32_t hash) {
+  ck_assert_uint_lt(n_entries, MAX_ENTRIES);
+  uint32_t key = (uint32_t)n_entries;
+  size_t size = cache__entry_size(sizeof key, 0);
+  cache__entry_t *e = cache__mem_alloc(&mem, size);
+  ck_assert_ptr_nonnull(e);
+  ck_assert(cache__store_can_hold(e));
+  memset(e, 0, sizeof *e);
+  e->hash = hash;
+  e->key_len = sizeof key;
+  e->heap_index = CACHE__NO_HEAP;
+  memcpy(e->data, &key, sizeof key);
+  ck_assert_int_eq(cache__store_reserve(&st, &mem), 0);
+  cache__store_insert(&st, e, size);
+  entries[n_entries] = e;
+  linked[n_entries] = true;
+  return entries[n_entries++];
+}
+
+static void unlink_at(size_t i) {
+  ck_assert(linked[i]);
+  cache__store_remove(&st, entries[i],
+                      cache__entry_size(entries[i]->key_len, 0));
+  linked[i] = false;
+}
+
+/* Every linked entry is found under its key, no other is. */
+static void check_all(void) {
+  uint64_t count = 0;
+  for (size_t i = 0; i < n_entries; i++) {
+    uint32_t key = (uint32_t)i;
+    cache__entry_t *found =
+        cache__store_find(&st, entries[i]->hash, &key, sizeof key);
+    if (linked[i]) {
+      ck_assert_msg(found == entries[i], "entry %zu lost", i);
+      count++;
+    } else {
+      ck_assert_msg(found == NULL, "entry %zu found after removal", i);
+    }
+  }
+  ck_assert_uint_eq(cache__store_count(&st), count);
+}
+
+static void setup(void) {
+  ck_assert_int_eq(cache__mem_init(&mem), 0);
+  ck_assert_int_eq(cache__store_init(&st, &mem), 0);
+  n_entries = 0;
+}
+
+static void teardown(void) {
+  for (size_t i = 0; i < n_entries; i++) {
+    if (linked[i])
+      unlink_at(i);
+    cache__mem_free(&mem, entries[i],
+                    cache__entry_size(entries[i]->key_len, 0));
+  }
+  cache__store_free(&st, &mem);
+  cache__mem_destroy(&mem);
+}
+
+/* Grows the table to at least `slots` slots with throw-away entries, then
+ * removes them, so that the hashes below land where the test says. */
+static size_t table_of(size_t slots) {
+  while (st.mask + 1 < slots) {
+    size_t first = n_entries;
+    while (st.mask + 1 < slots && n_entries - first < MAX_ENTRIES / 2)
+      make((uint32_t)(n_entries * 2654435761u));
+    for (size_t i = first; i < n_entries; i++)
+      unlink_at(i);
+  }
+  return st.mask + 1;
+}
+
+START_TEST(long_cluster_removed_in_every_order) {
+  /* 40 entries with one home: distances 0..39, most of them saturated.
+   * Removed from the front, the back, and alternately. */
+  size_t slots = table_of(64);
+  size_t first = n_entries;
+  for (int i = 0; i < 40; i++)
+    make((uint32_t)(slots * 7 + 3)); /* home 3 */
+  check_all();
+  int order = _i;
+  for (int k = 0; k < 40; k++) {
+    int at = order == 0   ? k
+             : order == 1 ? 39 - k
+                          : (k % 2 ? k / 2 : 39 - k / 2);
+    unlink_at(first + (size_t)at);
+    check_all();
+  }
+}
+END_TEST
+
+START_TEST(interleaved_homes_wrap_around) {
+  /* Homes near the end of the table, so the clusters run over slot 0, and
+   * each home holds several entries placed between the others'. */
+  size_t slots = table_of(64);
+  size_t first = n_entries;
+  for (int round = 0; round < 6; round++)
+    for (uint32_t home = (uint32_t)slots - 4; home != 4;
+         home = (home + 1) & (uint32_t)(slots - 1))
+      make(home | (uint32_t)round << 20);
+  check_all();
+  /* A fixed pseudo-random order, the same on every run. */
+  size_t n = n_entries - first;
+  uint32_t x = 12345;
+  for (size_t left = n; left > 0; left--) {
+    x = x * 1103515245u + 12345u;
+    size_t pick = (x >> 8) % left, seen = 0;
+    for (size_t i = first; i < n_entries; i++)
+      if (linked[i] && seen++ == pick) {
+        unlink_at(i);
+        break;
+      }
+    check_all();
+  }
+}
+END_TEST
+
+START_TEST(growth_keeps_long_clusters) {
+  /* A cluster with saturated distances survives doubling: the entries are
+   * placed again from their hashes. */
+  size_t first = n_entries;
+  for (int i = 0; i < 30; i++)
+    make(5u | (uint32_t)i << 12); /* home 5 while the table is small */
+  check_all();
+  for (size_t i = first; i < n_entries; i += 3)
+    unlink_at(i);
+  check_all();
+  for (int i = 0; i < 30; i++)
+    make((uint32_t)i * 97u);
+  check_all();
+}
+END_TEST
+
+static Suite *store_suite(void) {
+  Suite *s = suite_create("store");
+  TCase *tc = tcase_create("table");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_loop_test(tc, long_cluster_removed_in_every_order, 0, 3);
+  tcase_add_test(tc, interleaved_homes_wrap_around);
+  tcase_add_test(tc, growth_keeps_long_clusters);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return tu_run(store_suite()); }
