@@ -8,8 +8,10 @@
  *   W2      resident memory per entry
  *   W3      hit ratio of every eviction policy on a Zipf trace
  *   expiry  cost of one expiry pass, and get latency while passes run
+ *   traces  hit ratio of every policy on traces other than plain Zipf
+ *           (scans, a loop, a moving hot set, a flatter Zipf)
  *
- * Usage: cache-bench [--runs N] [--only w1,w2,w3,expiry] [--quick]
+ * Usage: cache-bench [--runs N] [--only w1,w2,w3,expiry,traces] [--quick]
  *        cache-bench --check-trace
  *
  * Every figure is printed twice: in a table for people, and as one JSON
@@ -1308,6 +1310,195 @@ static void run_w3(bool quick) {
 }
 
 /* ======================================================================
+ * traces: hit ratio on synthetic traces other than plain Zipf
+ *
+ * W3 alone rewards a policy tuned to Zipf. Each trace here stresses
+ * something Zipf does not: one-off scans that flush a recency-only cache,
+ * a loop a little larger than most of the caches (LRU and FIFO keep none
+ * of it), a popular set that moves (old frequency counts mislead), and a
+ * flatter Zipf where frequency tells less. Everything is deterministic;
+ * the seeds (101, 102, 11) differ from W1's (42) and W3's (7).
+ * ====================================================================== */
+
+/* The texts in synthetic_traces[] quote these numbers. */
+enum {
+  TR_IDS = 100000,         /* Zipf ids of scan, shift and zipf07 */
+  TR_SCAN_EVERY = 50000,   /* scan: Zipf requests before each scan */
+  TR_SCAN_LENGTH = 20000,  /* scan: ids in one scan */
+  TR_SCAN_FIRST = 1000000, /* scan: first scan id, clear of the Zipf ids */
+  TR_LOOP_LENGTH = 12000,  /* loop: more than all but the largest cache */
+  TR_SHIFT_PHASES = 8,     /* shift: phases of equal length */
+  TR_SHIFT_STEP = 12345,   /* shift: how far the ids move each phase */
+  TR_SIZES = 4
+};
+
+/* Fixed sizes, the same for every trace so that a row reads across them:
+ * three below the loop's length, one above it. */
+static const uint64_t tr_sizes[TR_SIZES] = {1000, 5000, 10000, 20000};
+
+/* The first requests of zipf(TR_IDS, R, 0.99, 101), with after every
+ * TR_SCAN_EVERY of them a scan of TR_SCAN_LENGTH new ids in order. A scan
+ * id is never requested again, so a policy that lets a scan push out the
+ * hot ids pays for it after every scan. */
+static uint32_t *scan_trace(size_t length) {
+  uint32_t *zipf = zipf_trace(TR_IDS, length, 0.99, 101);
+  uint32_t *ids = xmalloc(length * sizeof *ids);
+  uint32_t next_scan_id = TR_SCAN_FIRST;
+  size_t next_zipf = 0;
+  for (size_t i = 0; i < length; i++) {
+    if (i % (TR_SCAN_EVERY + TR_SCAN_LENGTH) < TR_SCAN_EVERY)
+      ids[i] = zipf[next_zipf++];
+    else
+      ids[i] = next_scan_id++;
+  }
+  free(zipf);
+  return ids;
+}
+
+/* Ids 0 .. TR_LOOP_LENGTH - 1 in order, over and over. A cache smaller
+ * than the loop under LRU or FIFO always evicts the id needed next. */
+static uint32_t *loop_trace(size_t length) {
+  uint32_t *ids = xmalloc(length * sizeof *ids);
+  for (size_t i = 0; i < length; i++)
+    ids[i] = (uint32_t)(i % TR_LOOP_LENGTH);
+  return ids;
+}
+
+/* zipf(TR_IDS, R, 0.99, 102) in TR_SHIFT_PHASES phases of equal length;
+ * in phase k the id is (zipf id + k * TR_SHIFT_STEP) mod TR_IDS, so each
+ * phase has its own hot set and what was hot before is now cold. */
+static uint32_t *shift_trace(size_t length) {
+  uint32_t *ids = zipf_trace(TR_IDS, length, 0.99, 102);
+  for (size_t i = 0; i < length; i++) {
+    uint64_t phase = (uint64_t)i * TR_SHIFT_PHASES / length;
+    ids[i] = (uint32_t)((ids[i] + phase * TR_SHIFT_STEP) % TR_IDS);
+  }
+  return ids;
+}
+
+/* zipf(TR_IDS, R, 0.7, 11): a long tail, few ids much hotter than others. */
+static uint32_t *zipf07_trace(size_t length) {
+  return zipf_trace(TR_IDS, length, 0.7, 11);
+}
+
+typedef struct synthetic_trace {
+  const char *name;
+  size_t length; /* requests; --quick takes a tenth */
+  uint32_t *(*make)(size_t length);
+  const char *about;
+} synthetic_trace_t;
+
+static const synthetic_trace_t synthetic_traces[] = {
+    {"scan", 2000000, scan_trace,
+     "zipf(100000, R, 0.99, 101), and after every 50000 of its requests a "
+     "scan\n  of 20000 new ids (from 1000000 up), each requested once"},
+    {"loop", 1000000, loop_trace, "ids 0..11999 in order, over and over"},
+    {"shift", 2000000, shift_trace,
+     "zipf(100000, R, 0.99, 102) in 8 phases of equal length; in phase k "
+     "the id\n  is (zipf id + k * 12345) mod 100000: the hot set moves"},
+    {"zipf07", 2000000, zipf07_trace, "zipf(100000, R, 0.7, 11)"},
+};
+
+#define N_TRACES (sizeof synthetic_traces / sizeof synthetic_traces[0])
+
+/* Row p of a traces table: libcache under libcache_policies[p], and after
+ * them (p == N_POLICIES) the baseline's LRU. */
+static const impl_t *tr_impl(size_t p) {
+  return p < N_POLICIES ? &libcache_impl : &baseline_impl;
+}
+
+static const char *tr_policy_text(size_t p) {
+  return p < N_POLICIES ? libcache_policies[p].text : "lru";
+}
+
+static int tr_policy(size_t p) {
+  return p < N_POLICIES ? libcache_policies[p].value : -1;
+}
+
+static uint64_t distinct_ids(const uint32_t *ids, size_t length) {
+  uint32_t max = 0;
+  for (size_t i = 0; i < length; i++)
+    max = ids[i] > max ? ids[i] : max;
+  bool *seen = calloc((size_t)max + 1, sizeof *seen);
+  if (seen == NULL)
+    die("out of memory");
+  uint64_t distinct = 0;
+  for (size_t i = 0; i < length; i++)
+    if (!seen[ids[i]]) {
+      seen[ids[i]] = true;
+      distinct++;
+    }
+  free(seen);
+  return distinct;
+}
+
+/* Prints the table of one trace and fills ratio[p][j] for row p and
+ * tr_sizes[j]. */
+static void traces_table(const synthetic_trace_t *tr, size_t length,
+                         double ratio[][TR_SIZES]) {
+  uint32_t *ids = tr->make(length);
+  printf("\n%s: %s\n  %zu requests, %" PRIu64 " distinct ids\n", tr->name,
+         tr->about, length, distinct_ids(ids, length));
+  printf("%-12s %-7s", "impl", "policy");
+  for (int j = 0; j < TR_SIZES; j++)
+    printf(" %8" PRIu64, tr_sizes[j]);
+  printf("\n");
+  for (size_t p = 0; p <= N_POLICIES; p++) {
+    printf("%-12s %-7s", tr_impl(p)->name, tr_policy_text(p));
+    for (int j = 0; j < TR_SIZES; j++) {
+      ratio[p][j] =
+          w3_hit_ratio(tr_impl(p), tr_policy(p), tr_sizes[j], ids, length);
+      printf(" %8.4f", ratio[p][j]);
+      fflush(stdout);
+    }
+    printf("\n");
+  }
+  free(ids);
+}
+
+static void run_traces(bool quick) {
+  double ratio[N_TRACES][N_POLICIES + 1][TR_SIZES];
+  printf("\n== traces: hit ratio on synthetic traces ==\n");
+  printf("read-through from cold, 1 thread, no warm-up excluded; every trace "
+         "at the same\ncache sizes:");
+  for (int j = 0; j < TR_SIZES; j++)
+    printf(" %" PRIu64, tr_sizes[j]);
+  printf(" entries\n");
+  for (size_t t = 0; t < N_TRACES; t++) {
+    const synthetic_trace_t *tr = &synthetic_traces[t];
+    traces_table(tr, quick ? tr->length / 10 : tr->length, ratio[t]);
+  }
+
+  /* Each figure weighs the same: a policy that wins big on one trace and
+   * loses on the others does not come out ahead. */
+  double mean[N_POLICIES + 1];
+  printf("\nmean over all %zu traces and %d sizes:\n", N_TRACES, TR_SIZES);
+  printf("%-12s %-7s %8s\n", "impl", "policy", "mean");
+  for (size_t p = 0; p <= N_POLICIES; p++) {
+    double sum = 0;
+    for (size_t t = 0; t < N_TRACES; t++)
+      for (int j = 0; j < TR_SIZES; j++)
+        sum += ratio[t][p][j];
+    mean[p] = sum / (double)(N_TRACES * TR_SIZES);
+    printf("%-12s %-7s %8.4f\n", tr_impl(p)->name, tr_policy_text(p), mean[p]);
+  }
+
+  printf("\n");
+  for (size_t t = 0; t < N_TRACES; t++)
+    for (size_t p = 0; p <= N_POLICIES; p++)
+      for (int j = 0; j < TR_SIZES; j++)
+        printf("{\"workload\":\"traces\",\"impl\":\"%s\",\"policy\":\"%s\","
+               "\"trace\":\"%s\",\"max_entries\":%" PRIu64
+               ",\"hit_ratio\":%.4f}\n",
+               tr_impl(p)->name, tr_policy_text(p), synthetic_traces[t].name,
+               tr_sizes[j], ratio[t][p][j]);
+  for (size_t p = 0; p <= N_POLICIES; p++)
+    printf("{\"workload\":\"traces\",\"impl\":\"%s\",\"policy\":\"%s\","
+           "\"trace\":\"mean\",\"hit_ratio\":%.4f}\n",
+           tr_impl(p)->name, tr_policy_text(p), mean[p]);
+}
+
+/* ======================================================================
  * main
  * ====================================================================== */
 
@@ -1317,7 +1508,7 @@ static void usage(FILE *out) {
           "       cache-bench --check-trace\n"
           "  --runs N       W1 runs per configuration, median reported "
           "(default 5)\n"
-          "  --only LIST    comma-separated subset of w1,w2,w3,expiry\n"
+          "  --only LIST    comma-separated subset of w1,w2,w3,expiry,traces\n"
           "  --quick        small sizes and 1 run: a smoke test, not a "
           "measurement\n"
           "  --check-trace  print the start of the W1 trace, OK or FAIL\n");
@@ -1326,7 +1517,7 @@ static void usage(FILE *out) {
 int main(int argc, char **argv) {
   int runs = 5;
   bool quick = false, runs_given = false;
-  const char *only = "w1,w2,w3,expiry";
+  const char *only = "w1,w2,w3,expiry,traces";
 
   if (argc == 4 && strcmp(argv[1], "--w2-child") == 0)
     return w2_child(argv[2], (uint32_t)strtoul(argv[3], NULL, 10));
@@ -1354,17 +1545,18 @@ int main(int argc, char **argv) {
   if (quick && !runs_given)
     runs = 1;
 
-  bool want[4] = {false, false, false, false}; /* w1, w2, w3, expiry */
-  const char *names[4] = {"w1", "w2", "w3", "expiry"};
+  /* w1, w2, w3, expiry, traces */
+  bool want[5] = {false, false, false, false, false};
+  const char *names[5] = {"w1", "w2", "w3", "expiry", "traces"};
   char list[128];
   snprintf(list, sizeof list, "%s", only);
   for (char *item = strtok(list, ","); item != NULL; item = strtok(NULL, ",")) {
     bool known = false;
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
       if (strcmp(item, names[k]) == 0)
         want[k] = known = true;
     if (!known)
-      die("unknown workload '%s' (w1, w2, w3, expiry)", item);
+      die("unknown workload '%s' (w1, w2, w3, expiry, traces)", item);
   }
 
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1397,6 +1589,8 @@ int main(int argc, char **argv) {
     run_expiry(quick);
   if (want[2])
     run_w3(quick);
+  if (want[4])
+    run_traces(quick);
 
   if (failures)
     printf("\n%d check%s FAILED (see above)\n", failures,
