@@ -12,12 +12,10 @@ void cache__expiry_free(cache__expiry_t *x, cache__mem_t *mem) {
   cache__expiry_init(x);
 }
 
-int cache__expiry_reserve(cache__expiry_t *x, cache__mem_t *mem) {
-  if (x->len < x->cap)
-    return 0;
-  if (x->cap >= CACHE__NO_HEAP / 2)
-    return -1;
-  uint32_t cap = x->cap ? x->cap * 2 : 64;
+#define MIN_CAP 64
+
+/* Moves the heap to an array of cap slots (at least len). */
+static int resize(cache__expiry_t *x, cache__mem_t *mem, uint32_t cap) {
   cache__expiry_slot_t *heap =
       cache__mem_table_alloc(mem, (size_t)cap * sizeof *heap);
   if (heap == NULL)
@@ -28,6 +26,14 @@ int cache__expiry_reserve(cache__expiry_t *x, cache__mem_t *mem) {
   x->heap = heap;
   x->cap = cap;
   return 0;
+}
+
+int cache__expiry_reserve(cache__expiry_t *x, cache__mem_t *mem) {
+  if (x->len < x->cap)
+    return 0;
+  if (x->cap >= CACHE__NO_HEAP / 2)
+    return -1;
+  return resize(x, mem, x->cap ? x->cap * 2 : MIN_CAP);
 }
 
 static void place(cache__expiry_t *x, uint32_t i, cache__expiry_slot_t slot) {
@@ -70,16 +76,22 @@ void cache__expiry_add(cache__expiry_t *x, cache__entry_t *e) {
   sift_up(x, x->len++, slot);
 }
 
-void cache__expiry_remove(cache__expiry_t *x, cache__entry_t *e) {
+void cache__expiry_remove(cache__expiry_t *x, cache__mem_t *mem,
+                          cache__entry_t *e) {
   uint32_t i = e->heap_index;
   if (i == CACHE__NO_HEAP)
     return;
   e->heap_index = CACHE__NO_HEAP;
   cache__expiry_slot_t last = x->heap[--x->len];
-  if (i == x->len)
-    return; /* it was the last slot */
-  if (i > 0 && last.at < x->heap[(i - 1) / 2].at)
-    sift_up(x, i, last);
-  else
-    sift_down(x, i, last);
+  if (i < x->len) { /* else it was the last slot */
+    if (i > 0 && last.at < x->heap[(i - 1) / 2].at)
+      sift_up(x, i, last);
+    else
+      sift_down(x, i, last);
+  }
+  /* Halve at a quarter full, not at half, so that an add and a remove
+   * at the boundary do not resize every time. If there is no memory for
+   * the smaller array, the larger one simply stays. */
+  if (x->cap > MIN_CAP && x->len < x->cap / 4)
+    resize(x, mem, x->cap / 2);
 }

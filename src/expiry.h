@@ -31,8 +31,11 @@ int cache__expiry_reserve(cache__expiry_t *x, cache__mem_t *mem);
 /* Adds e if it has a deadline; room must have been reserved. */
 void cache__expiry_add(cache__expiry_t *x, cache__entry_t *e);
 
-/* Removes e if it is in the heap. */
-void cache__expiry_remove(cache__expiry_t *x, cache__entry_t *e);
+/* Removes e if it is in the heap. The heap's array shrinks when it is
+ * mostly empty, so a burst of entries with deadlines leaves no large
+ * array behind. */
+void cache__expiry_remove(cache__expiry_t *x, cache__mem_t *mem,
+                          cache__entry_t *e);
 
 /* The entry with the earliest deadline, or NULL. */
 static inline cache__entry_t *cache__expiry_first(const cache__expiry_t *x) {

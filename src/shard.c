@@ -45,8 +45,8 @@ static void count_removal(cache__shard_t *s, int reason) {
 void cache__shard_unlink(cache_t *c, cache__shard_t *s, cache__entry_t *e,
                          int reason, bool keep_slot, cache__graveyard_t *g) {
   size_t bytes = cache__entry_footprint(c, e);
-  cache__store_remove(&s->store, e, bytes);
-  cache__expiry_remove(&s->expiry, e);
+  cache__store_remove(&s->store, &c->mem, e, bytes);
+  cache__expiry_remove(&s->expiry, &c->mem, e);
   c->policy->removed(s->policy_state, e);
   if (c->track_bytes)
     atomic_fetch_sub_explicit(&c->bytes, bytes, memory_order_relaxed);

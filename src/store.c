@@ -75,17 +75,28 @@ static void bump(_Atomic uint64_t *v, uint64_t delta) {
                         memory_order_relaxed);
 }
 
-/* Doubles the table; the entries keep their hashes, so no key is read. */
-static int grow(cache__store_t *st, cache__mem_t *mem) {
-  size_t old_n = st->mask + 1, new_n = old_n * 2;
+/* Moves every entry to a table of new_n slots. The home of an entry in
+ * the new table follows from its home in the old one, which the slot's
+ * distance gives: an entry is read only when that distance is saturated
+ * and the table grows (a new bit of its hash is needed). */
+static int resize(cache__store_t *st, cache__mem_t *mem, size_t new_n) {
+  size_t old_n = st->mask + 1;
   if (new_n > SIZE_MAX / sizeof(uint64_t))
     return -1;
   uint64_t *slots = cache__mem_table_alloc(mem, table_size(new_n));
   if (slots == NULL)
     return -1;
-  for (size_t i = 0; i < old_n; i++)
-    if (st->slots[i] != 0)
-      place(slots, new_n - 1, st->slots[i], entry_in(st->slots[i])->hash);
+  for (size_t i = 0; i < old_n; i++) {
+    uint64_t slot = st->slots[i];
+    if (slot == 0)
+      continue;
+    uint32_t hash;
+    if (new_n < old_n && (slot & DIST_MASK) < DIST_MASK)
+      hash = (uint32_t)((i - (slot & DIST_MASK)) & st->mask);
+    else
+      hash = entry_in(slot)->hash;
+    place(slots, new_n - 1, slot, hash);
+  }
   cache__mem_table_free(mem, st->slots, table_size(old_n));
   /* Atomic stores: cache__store_prefetch reads these without the lock. */
   __atomic_store_n(&st->slots, slots, __ATOMIC_RELAXED);
@@ -97,7 +108,7 @@ int cache__store_reserve(cache__store_t *st, cache__mem_t *mem) {
   /* At most 3/4 full: probes stay short. */
   if ((cache__store_count(st) + 1) * 4 <= (uint64_t)(st->mask + 1) * 3)
     return 0;
-  return grow(st, mem);
+  return resize(st, mem, (st->mask + 1) * 2);
 }
 
 void cache__store_insert(cache__store_t *st, cache__entry_t *e,
@@ -132,8 +143,8 @@ static void delete_at(cache__store_t *st, size_t i) {
   st->slots[gap] = 0;
 }
 
-void cache__store_remove(cache__store_t *st, cache__entry_t *e,
-                         size_t footprint) {
+void cache__store_remove(cache__store_t *st, cache__mem_t *mem,
+                         cache__entry_t *e, size_t footprint) {
   const uint64_t slot = slot_of(e);
   size_t i = home_of(st, e->hash);
   while ((st->slots[i] & ~DIST_MASK) != slot)
@@ -141,13 +152,27 @@ void cache__store_remove(cache__store_t *st, cache__entry_t *e,
   delete_at(st, i);
   bump(&st->count, (uint64_t)-1);
   bump(&st->bytes, (uint64_t)0 - footprint);
+  /* Halved at an eighth, the table is a quarter full: well below the
+   * three quarters at which it doubles again. */
+  size_t n = st->mask + 1;
+  if (n > INITIAL_SLOTS && cache__store_count(st) < n / 8)
+    resize(st, mem, n / 2);
 }
 
 void cache__store_drain(cache__store_t *st,
                         void (*fn)(cache__entry_t *e, void *arg), void *arg) {
   /* fn removes the entry, and a later one may shift into its slot: look
-   * at the same slot again until it is empty. */
-  for (size_t i = 0; i <= st->mask && cache__store_count(st) > 0; i++)
-    while (st->slots[i] != 0)
-      fn(entry_in(st->slots[i]), arg);
+   * at the same slot again until it is empty. A removal may also shrink
+   * the table, which places every entry anew: start over then. */
+  size_t i = 0;
+  while (cache__store_count(st) > 0) {
+    const uint64_t *slots = st->slots;
+    if (slots[i] == 0) {
+      i = (i + 1) & st->mask;
+      continue;
+    }
+    fn(entry_in(slots[i]), arg);
+    if (st->slots != slots)
+      i = 0;
+  }
 }

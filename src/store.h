@@ -71,10 +71,14 @@ int cache__store_reserve(cache__store_t *st, cache__mem_t *mem);
 void cache__store_insert(cache__store_t *st, cache__entry_t *e,
                          size_t footprint);
 
-void cache__store_remove(cache__store_t *st, cache__entry_t *e,
-                         size_t footprint);
+/* Unlinks e. The table halves when it is less than an eighth full (if
+ * there is memory for the smaller one), so that a cache that was once
+ * large and is now small does not keep the large table. */
+void cache__store_remove(cache__store_t *st, cache__mem_t *mem,
+                         cache__entry_t *e, size_t footprint);
 
-/* Calls fn on every entry; fn must remove the entry it is given. */
+/* Calls fn on every entry; fn must remove the entry it is given (with
+ * cache__store_remove, which may shrink the table meanwhile). */
 void cache__store_drain(cache__store_t *st,
                         void (*fn)(cache__entry_t *e, void *arg), void *arg);
 

@@ -97,6 +97,36 @@ START_TEST(clear_is_not_counted_as_deletes_or_evictions) {
 }
 END_TEST
 
+START_TEST(table_bytes_shrink_when_the_cache_empties) {
+  /* Tables (hash slots, expiry heap) grow with the entries; once most are
+   * gone, by delete or by clear, the tables give most of it back. */
+  test_clock_t clk = {1000};
+  cache_t *c = tu_make_cache(&clk, 60000, 0);
+  uint64_t empty = tu_stats(c).table_bytes;
+  char key[16];
+  for (int i = 0; i < 20000; i++) {
+    int n = snprintf(key, sizeof key, "k%d", i);
+    ASSERT_OK(cache_set(c, key, (size_t)n, "v", 1, 0));
+  }
+  uint64_t full = tu_stats(c).table_bytes;
+  ck_assert_uint_gt(full, empty + 20000 * 16); /* slot + heap pair each */
+  for (int i = 0; i < 19900; i++) {
+    int n = snprintf(key, sizeof key, "k%d", i);
+    ASSERT_OK(cache_delete(c, key, (size_t)n));
+  }
+  uint64_t few = tu_stats(c).table_bytes;
+  ck_assert_msg(few < full / 8, "%llu of %llu bytes kept for 100 entries",
+                (unsigned long long)few, (unsigned long long)full);
+  for (int i = 19900; i < 20000; i++) { /* what is left is all there */
+    int n = snprintf(key, sizeof key, "k%d", i);
+    ASSERT_OK(cache_contains(c, key, (size_t)n));
+  }
+  ASSERT_OK(cache_clear(c));
+  ck_assert_uint_le(tu_stats(c).table_bytes, few);
+  cache_destroy(c);
+}
+END_TEST
+
 START_TEST(evictions_count_entries_removed_for_the_bound) {
   cache_t *c = tu_make_cache(NULL, 0, 2);
   char key[8];
@@ -300,6 +330,7 @@ static Suite *stats_suite(void) {
   Suite *s = suite_create("stats");
 
   TCase *k = tcase_create("counters");
+  tcase_add_test(k, table_bytes_shrink_when_the_cache_empties);
   tcase_add_test(k, fresh_cache_has_zero_counters);
   tcase_add_test(k, hits_plus_misses_equals_gets);
   tcase_add_test(k, sets_count_successful_sets_only);

@@ -38,7 +38,7 @@ static cache__entry_t *make(uint32_t hash) {
 
 static void unlink_at(size_t i) {
   ck_assert(linked[i]);
-  cache__store_remove(&st, entries[i],
+  cache__store_remove(&st, &mem, entries[i],
                       cache__entry_size(entries[i]->key_len, 0));
   linked[i] = false;
 }
@@ -77,23 +77,24 @@ static void teardown(void) {
   cache__mem_destroy(&mem);
 }
 
-/* Grows the table to at least `slots` slots with throw-away entries, then
- * removes them, so that the hashes below land where the test says. */
-static size_t table_of(size_t slots) {
-  while (st.mask + 1 < slots) {
-    size_t first = n_entries;
-    while (st.mask + 1 < slots && n_entries - first < MAX_ENTRIES / 2)
-      make((uint32_t)(n_entries * 2654435761u));
-    for (size_t i = first; i < n_entries; i++)
-      unlink_at(i);
-  }
-  return st.mask + 1;
+/* Grows the table to 64 slots with entries whose homes are 50..57 there,
+ * then removes all but 8 of them (fewer would let the table shrink), so
+ * that the hashes a test chooses land where it says. Returns 64. */
+static size_t table_of_64(void) {
+  size_t first = n_entries;
+  while (st.mask + 1 < 64)
+    make((50u + (uint32_t)(n_entries % 8)) | (uint32_t)n_entries << 8);
+  ck_assert_uint_eq(st.mask + 1, 64);
+  for (size_t i = first; cache__store_count(&st) > 8; i++)
+    unlink_at(i);
+  ck_assert_uint_eq(st.mask + 1, 64);
+  return 64;
 }
 
 START_TEST(long_cluster_removed_in_every_order) {
   /* 40 entries with one home: distances 0..39, most of them saturated.
    * Removed from the front, the back, and alternately. */
-  size_t slots = table_of(64);
+  size_t slots = table_of_64();
   size_t first = n_entries;
   for (int i = 0; i < 40; i++)
     make((uint32_t)(slots * 7 + 3)); /* home 3 */
@@ -111,10 +112,12 @@ END_TEST
 
 START_TEST(interleaved_homes_wrap_around) {
   /* Homes near the end of the table, so the clusters run over slot 0, and
-   * each home holds several entries placed between the others'. */
-  size_t slots = table_of(64);
+   * each home holds several entries placed between the others'. 40 of
+   * them and the 8 left by table_of_64() fill the table to the most it
+   * holds before it doubles. */
+  size_t slots = table_of_64();
   size_t first = n_entries;
-  for (int round = 0; round < 6; round++)
+  for (int round = 0; round < 5; round++)
     for (uint32_t home = (uint32_t)slots - 4; home != 4;
          home = (home + 1) & (uint32_t)(slots - 1))
       make(home | (uint32_t)round << 20);
@@ -132,6 +135,7 @@ START_TEST(interleaved_homes_wrap_around) {
       }
     check_all();
   }
+  ck_assert_uint_eq(st.mask + 1, slots);
 }
 END_TEST
 
@@ -151,6 +155,57 @@ START_TEST(growth_keeps_long_clusters) {
 }
 END_TEST
 
+START_TEST(table_shrinks_and_keeps_what_is_left) {
+  /* Fill the table (a quarter of the entries in one long cluster, whose
+   * saturated distances make a shrink read their hashes), then remove
+   * nine in ten: the table halves as it empties, and what is left is
+   * still found after every step. */
+  for (uint32_t i = 0; n_entries < MAX_ENTRIES; i++)
+    make(i % 4 == 0 ? 9u | i << 16 : i * 2654435761u);
+  size_t slots = st.mask + 1, smallest = slots;
+  for (size_t i = 0; i < n_entries; i++) {
+    if (i % 10 == 0)
+      continue;
+    unlink_at(i);
+    check_all();
+    ck_assert_uint_le(st.mask + 1, smallest);
+    smallest = st.mask + 1;
+  }
+  ck_assert_uint_lt(st.mask + 1, slots);
+  /* Still within the load the table allows. */
+  ck_assert_uint_le(cache__store_count(&st) * 4, (st.mask + 1) * 3);
+  /* Deletions in the smaller table shift entries by the distances the
+   * shrink wrote: they must be right. */
+  for (size_t i = n_entries; i-- > 0;)
+    if (linked[i]) {
+      unlink_at(i);
+      check_all();
+    }
+}
+END_TEST
+
+static void unlink_entry(cache__entry_t *e, void *arg) {
+  (void)arg;
+  for (size_t i = 0; i < n_entries; i++)
+    if (entries[i] == e) {
+      unlink_at(i);
+      return;
+    }
+  ck_abort_msg("drain passed an unknown entry");
+}
+
+START_TEST(drain_visits_every_entry_while_the_table_shrinks) {
+  for (uint32_t i = 0; i < MAX_ENTRIES - 1; i++)
+    make(i % 3 == 0 ? 4u | i << 16 : i * 2654435761u);
+  size_t slots = st.mask + 1;
+  cache__store_drain(&st, unlink_entry, NULL);
+  for (size_t i = 0; i < n_entries; i++)
+    ck_assert_msg(!linked[i], "entry %zu left behind", i);
+  ck_assert_uint_eq(cache__store_count(&st), 0);
+  ck_assert_uint_lt(st.mask + 1, slots);
+}
+END_TEST
+
 static Suite *store_suite(void) {
   Suite *s = suite_create("store");
   TCase *tc = tcase_create("table");
@@ -158,6 +213,8 @@ static Suite *store_suite(void) {
   tcase_add_loop_test(tc, long_cluster_removed_in_every_order, 0, 3);
   tcase_add_test(tc, interleaved_homes_wrap_around);
   tcase_add_test(tc, growth_keeps_long_clusters);
+  tcase_add_test(tc, table_shrinks_and_keeps_what_is_left);
+  tcase_add_test(tc, drain_visits_every_entry_while_the_table_shrinks);
   suite_add_tcase(s, tc);
   return s;
 }
