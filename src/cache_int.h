@@ -162,6 +162,11 @@ bool cache__process_limit_active(void);
 int cache__memory_rss(uint64_t *out);
 int cache__memory_cgroup_usage(uint64_t *out);
 
+/* load.c: in a fork child, drops the loads that threads other than the
+ * calling one had under way: those threads do not exist there, and a
+ * caller of the child would wait for them for ever. */
+void cache__loads_after_fork_child(cache_t *c);
+
 /* alerts.c */
 void cache__alerts_init(cache__alerts_t *a);
 void cache__alerts_destroy(cache__alerts_t *a);

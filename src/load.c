@@ -133,6 +133,22 @@ static int load(cache_t *c, const void *key, size_t key_len,
   return rc;
 }
 
+void cache__loads_after_fork_child(cache_t *c) {
+  cache__flight_t **pp = &c->flights;
+  while (*pp != NULL) {
+    cache__flight_t *f = *pp;
+    if (pthread_equal(f->owner, pthread_self())) {
+      pp = &f->next; /* fork() was called from this load's loader */
+      continue;
+    }
+    /* Its owner and its waiters were all other threads: no reference to
+     * it is left in this process. */
+    *pp = f->next;
+    free(f->result.value);
+    free(f);
+  }
+}
+
 int cache_get_or_load(cache_t *c, const void *key, size_t key_len,
                       cache_loader_cb loader, void *loader_ctx, void *buf,
                       size_t buf_len, size_t *value_len) {

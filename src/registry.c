@@ -55,8 +55,10 @@ static void after_fork_parent(void) {
 static void after_fork_child(void) {
   for (cache_t *c = caches; c != NULL; c = c->registry_next) {
     unlock_cache(c);
-    /* A pass the parent's reaper was running does not exist here. */
+    /* A pass the parent's reaper was running does not exist here, nor do
+     * the loads of the parent's other threads. */
     atomic_store(&c->cleaning, false);
+    cache__loads_after_fork_child(c);
   }
   cache__reaper_after_fork_child();
   pthread_mutex_unlock(&lock);

@@ -188,6 +188,69 @@ START_TEST(shutdown_in_the_child_leaves_the_parent_alone) {
 }
 END_TEST
 
+/* ---- a load under way in another thread --------------------------------- */
+
+/* The parent's loader holds its load open until the test lets it go. */
+static atomic_bool load_started, load_release;
+
+static int slow_loader(const void *key, size_t key_len, cache_load_t *load,
+                       void *ctx) {
+  (void)key, (void)key_len, (void)ctx;
+  atomic_store(&load_started, true);
+  while (!atomic_load(&load_release))
+    sleep_ms(1);
+  return cache_load_put(load, "parent", 6, CACHE_TTL_NEVER);
+}
+
+static int quick_loader(const void *key, size_t key_len, cache_load_t *load,
+                        void *ctx) {
+  (void)key, (void)key_len, (void)ctx;
+  return cache_load_put(load, "child", 5, CACHE_TTL_NEVER);
+}
+
+static void *load_in_thread(void *arg) {
+  char buf[16];
+  size_t len;
+  int rc =
+      cache_get_or_load(arg, "k", 1, slow_loader, NULL, buf, sizeof buf, &len);
+  return rc == CACHE_OK ? arg : NULL;
+}
+
+static int child_loads_the_key_itself(void *arg) {
+  cache_t *c = arg;
+  alarm(10); /* waiting for the parent's thread would never end */
+  char buf[16];
+  size_t len = 0;
+  if (cache_get_or_load(c, "k", 1, quick_loader, NULL, buf, sizeof buf, &len) !=
+      CACHE_OK)
+    return 10;
+  if (len != 5 || memcmp(buf, "child", 5) != 0)
+    return 11;
+  if (check_value(c, "k", "child") != 0)
+    return 12;
+  return 0;
+}
+
+START_TEST(child_does_not_wait_for_a_load_of_the_parent) {
+  /* The thread running the load does not exist in the child: the child
+   * loads the key itself. The parent's load is not disturbed. */
+  cache_t *c = make(0, 0);
+  atomic_store(&load_started, false);
+  atomic_store(&load_release, false);
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, load_in_thread, c), 0);
+  WAIT_FOR(atomic_load(&load_started));
+  ck_assert(atomic_load(&load_started));
+  ASSERT_CHILD_EXITED_OK(run_child(child_loads_the_key_itself, c));
+  atomic_store(&load_release, true);
+  void *ok;
+  ck_assert_int_eq(pthread_join(t, &ok), 0);
+  ck_assert_ptr_eq(ok, c);
+  ASSERT_VALUE(c, "k", "parent");
+  cache_destroy(c);
+}
+END_TEST
+
 /* ---- fork while other threads are inside the library -------------------- */
 
 /* The threads of the parent only read (get, contains, stats, alerts, expiry
@@ -366,6 +429,7 @@ static Suite *fork_suite(void) {
   tcase_add_test(t, cleanup_thread_is_started_again_in_the_child);
   tcase_add_test(t, shutdown_in_the_child_leaves_the_parent_alone);
   tcase_add_test(t, fork_while_other_threads_use_the_caches);
+  tcase_add_test(t, child_does_not_wait_for_a_load_of_the_parent);
   suite_add_tcase(s, t);
   return s;
 }
