@@ -1,9 +1,12 @@
-/* One cached item, in one block: the header below, then the key bytes, then
- * the value bytes. One allocation per entry keeps a hit to as few cache-line
- * misses as possible and makes its footprint exact. */
+/* One cached item, in one block: the header below, a deadline block if
+ * the entry expires, then the key bytes, then the value bytes. One
+ * allocation per entry keeps a hit to as few cache-line misses as possible
+ * and makes its footprint exact. Entries that never expire carry no
+ * deadline (16 bytes fewer), as memcached items carry no CAS unless asked. */
 #ifndef CACHE_ENTRY_H
 #define CACHE_ENTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,6 +16,9 @@
 /* heap_index of an entry that is not in the expiry heap. */
 #define CACHE__NO_HEAP UINT32_MAX
 
+/* flags of an entry */
+#define CACHE__ENTRY_DEADLINE 0x01u /* data starts with a cache__deadline_t */
+
 /* Doubly linked list node; the policies keep their queues with it. */
 typedef struct cache__link {
   struct cache__link *prev;
@@ -20,11 +26,9 @@ typedef struct cache__link {
 } cache__link_t;
 
 typedef struct cache__entry {
-  cache__link_t link;  /* policy queue; must stay first */
-  uint64_t expires_at; /* clock ms, or CACHE__NEVER */
-  uint32_t hash;       /* folded key hash, to skip most memcmp */
+  cache__link_t link; /* policy queue; must stay first */
+  uint32_t hash;      /* folded key hash, to skip most memcmp */
   uint32_t value_len;
-  uint32_t heap_index; /* place in the expiry heap, or CACHE__NO_HEAP */
   uint16_t key_len;    /* CACHE_KEY_MAX fits */
   uint8_t policy_bits; /* owned by the eviction policy */
   /* The policy's second byte while the entry is linked; once unlinked
@@ -33,35 +37,65 @@ typedef struct cache__entry {
     uint8_t policy_aux;
     uint8_t removal; /* CACHE_REMOVED_* */
   };
-  unsigned char data[]; /* key_len bytes of key, then the value */
+  uint8_t flags; /* CACHE__ENTRY_* */
+  /* [cache__deadline_t if flags say so] key bytes, value bytes */
+  _Alignas(8) unsigned char data[];
 } cache__entry_t;
 
 static inline cache__entry_t *cache__entry_of(cache__link_t *link) {
   return (cache__entry_t *)link; /* link is the first member */
 }
 
+typedef struct cache__deadline {
+  uint64_t at;         /* clock ms */
+  uint32_t heap_index; /* place in the expiry heap, or CACHE__NO_HEAP */
+} cache__deadline_t;
+
+static inline bool cache__entry_expires(const cache__entry_t *e) {
+  return (e->flags & CACHE__ENTRY_DEADLINE) != 0;
+}
+
+/* e's deadline block; only for an entry that expires. */
+static inline cache__deadline_t *cache__entry_deadline(cache__entry_t *e) {
+  return (cache__deadline_t *)(void *)e->data;
+}
+
+/* The clock ms at which e expires, or CACHE__NEVER. */
+static inline uint64_t cache__entry_expires_at(const cache__entry_t *e) {
+  return cache__entry_expires(e)
+             ? ((const cache__deadline_t *)(const void *)e->data)->at
+             : CACHE__NEVER;
+}
+
 static inline const unsigned char *cache__entry_key(const cache__entry_t *e) {
-  return e->data;
+  return e->data + (cache__entry_expires(e) ? sizeof(cache__deadline_t) : 0);
 }
 
 static inline const unsigned char *cache__entry_value(const cache__entry_t *e) {
-  return e->data + e->key_len;
+  return cache__entry_key(e) + e->key_len;
 }
 
 /* Bytes requested from the allocator for an entry of these lengths. */
-static inline size_t cache__entry_size(size_t key_len, size_t value_len) {
-  return sizeof(cache__entry_t) + key_len + value_len;
+static inline size_t cache__entry_size(size_t key_len, size_t value_len,
+                                       bool expires) {
+  return sizeof(cache__entry_t) + (expires ? sizeof(cache__deadline_t) : 0) +
+         key_len + value_len;
+}
+
+static inline size_t cache__entry_size_of(const cache__entry_t *e) {
+  return cache__entry_size(e->key_len, e->value_len, cache__entry_expires(e));
 }
 
 static inline int cache__entry_is_expired(const cache__entry_t *e,
                                           uint64_t now) {
-  return e->expires_at != CACHE__NEVER && now >= e->expires_at;
+  return cache__entry_expires(e) &&
+         now >= ((const cache__deadline_t *)(const void *)e->data)->at;
 }
 
 static inline int cache__entry_matches(const cache__entry_t *e, uint32_t hash,
                                        const void *key, size_t key_len) {
   return e->hash == hash && e->key_len == key_len &&
-         memcmp(e->data, key, key_len) == 0;
+         memcmp(cache__entry_key(e), key, key_len) == 0;
 }
 
 /* Intrusive list helpers shared by the policies. A list is a sentinel link

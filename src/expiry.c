@@ -38,7 +38,7 @@ int cache__expiry_reserve(cache__expiry_t *x, cache__mem_t *mem) {
 
 static void place(cache__expiry_t *x, uint32_t i, cache__expiry_slot_t slot) {
   x->heap[i] = slot;
-  slot.entry->heap_index = i;
+  cache__entry_deadline(slot.entry)->heap_index = i;
 }
 
 static void sift_up(cache__expiry_t *x, uint32_t i, cache__expiry_slot_t slot) {
@@ -69,19 +69,21 @@ static void sift_down(cache__expiry_t *x, uint32_t i,
 }
 
 void cache__expiry_add(cache__expiry_t *x, cache__entry_t *e) {
-  e->heap_index = CACHE__NO_HEAP;
-  if (e->expires_at == CACHE__NEVER)
+  if (!cache__entry_expires(e))
     return;
-  cache__expiry_slot_t slot = {e->expires_at, e};
+  cache__expiry_slot_t slot = {cache__entry_deadline(e)->at, e};
   sift_up(x, x->len++, slot);
 }
 
 void cache__expiry_remove(cache__expiry_t *x, cache__mem_t *mem,
                           cache__entry_t *e) {
-  uint32_t i = e->heap_index;
+  if (!cache__entry_expires(e))
+    return;
+  cache__deadline_t *d = cache__entry_deadline(e);
+  uint32_t i = d->heap_index;
   if (i == CACHE__NO_HEAP)
     return;
-  e->heap_index = CACHE__NO_HEAP;
+  d->heap_index = CACHE__NO_HEAP;
   cache__expiry_slot_t last = x->heap[--x->len];
   if (i < x->len) { /* else it was the last slot */
     if (i > 0 && last.at < x->heap[(i - 1) / 2].at)

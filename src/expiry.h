@@ -3,7 +3,8 @@
  * the expired entries and never looks at a live one: its cost grows with
  * what has expired (times log n), not with what the shard holds. Entries
  * that never expire are not in the heap. Each entry remembers its place
- * (heap_index) so that deleting or evicting it is O(log n) too. */
+ * (heap_index, in its deadline block) so that deleting or evicting it is
+ * O(log n) too. */
 #ifndef CACHE_EXPIRY_H
 #define CACHE_EXPIRY_H
 

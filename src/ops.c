@@ -39,13 +39,15 @@ static uint64_t deadline(const cache_t *c, uint64_t ttl_ms, uint64_t now) {
 /* ---- set ------------------------------------------------------------------
  */
 
-/* A new, unlinked entry holding copies of key and value. */
+/* A new, unlinked entry holding copies of key and value, which expires at
+ * `expires_at` (CACHE__NEVER: it carries no deadline). */
 static cache__entry_t *entry_new(cache_t *c, uint64_t hash, const void *key,
                                  size_t key_len, const void *value,
-                                 size_t value_len) {
+                                 size_t value_len, uint64_t expires_at) {
   if (CACHE__FAULT(CACHE__FAULT_ALLOC))
     return NULL;
-  size_t size = cache__entry_size(key_len, value_len);
+  bool expires = expires_at != CACHE__NEVER;
+  size_t size = cache__entry_size(key_len, value_len, expires);
   cache__entry_t *e = cache__mem_alloc(&c->mem, size);
   if (e == NULL)
     return NULL;
@@ -57,12 +59,16 @@ static cache__entry_t *entry_new(cache_t *c, uint64_t hash, const void *key,
   e->hash = (uint32_t)hash;
   e->key_len = (uint16_t)key_len;
   e->value_len = (uint32_t)value_len;
-  e->heap_index = CACHE__NO_HEAP;
   e->policy_bits = 0;
   e->policy_aux = 0;
-  memcpy(e->data, key, key_len);
+  e->flags = expires ? CACHE__ENTRY_DEADLINE : 0;
+  if (expires)
+    *cache__entry_deadline(e) =
+        (cache__deadline_t){.at = expires_at, .heap_index = CACHE__NO_HEAP};
+  unsigned char *k = (unsigned char *)cache__entry_key(e);
+  memcpy(k, key, key_len);
   if (value_len > 0)
-    memcpy(e->data + key_len, value, value_len);
+    memcpy(k + key_len, value, value_len);
   return e;
 }
 
@@ -128,7 +134,7 @@ static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
         cache__store_reserve(&s->store, &c->mem) != 0)
       break;
     cache__entry_t *old =
-        cache__store_find(&s->store, e->hash, e->data, e->key_len);
+        cache__store_find(&s->store, e->hash, cache__entry_key(e), e->key_len);
     if (old != NULL) {
       int why = cache__entry_is_expired(old, now) ? CACHE_REMOVED_EXPIRED
                                                   : CACHE_REMOVED_REPLACED;
@@ -174,22 +180,22 @@ int cache_set(cache_t *c, const void *key, size_t key_len, const void *value,
   /* Refuse what can never fit before paying for an allocation. */
   if (value_len > CACHE_VALUE_MAX ||
       (c->options.max_bytes &&
-       cache__entry_size(key_len, value_len) > c->options.max_bytes))
+       cache__entry_size(key_len, value_len, false) > c->options.max_bytes))
     return CACHE_ETOOBIG;
   if (is_closed(c))
     return CACHE_ECLOSED;
   uint64_t hash = key_hash(c, key, key_len);
   prefetch(c, cache__shard_of(c, hash), (uint32_t)hash);
-  cache__entry_t *e = entry_new(c, hash, key, key_len, value, value_len);
+  uint64_t now = cache__now(c);
+  cache__entry_t *e = entry_new(c, hash, key, key_len, value, value_len,
+                                deadline(c, ttl_ms, now));
   if (e == NULL)
     return CACHE_ENOMEM;
   size_t bytes = cache__entry_footprint(c, e);
   if (c->options.max_bytes && bytes > c->options.max_bytes) {
-    cache__mem_free(&c->mem, e, cache__entry_size(key_len, value_len));
+    cache__mem_free(&c->mem, e, cache__entry_size_of(e));
     return CACHE_ETOOBIG;
   }
-  uint64_t now = cache__now(c);
-  e->expires_at = deadline(c, ttl_ms, now);
 
   cache__graveyard_t g = {NULL};
   cache__shard_t *s = cache__shard_of(c, hash);
@@ -198,7 +204,7 @@ int cache_set(cache_t *c, const void *key, size_t key_len, const void *value,
   pthread_mutex_unlock(&s->lock);
   cache__bury(c, &g);
   if (rc != CACHE_OK)
-    cache__mem_free(&c->mem, e, cache__entry_size(key_len, value_len));
+    cache__mem_free(&c->mem, e, cache__entry_size_of(e));
   else if (c->options.memory_threshold_mb != 0)
     cache__memory_check(c);
   return rc;

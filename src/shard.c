@@ -18,8 +18,7 @@ uint64_t cache__entry_bytes(cache_t *c) {
 }
 
 size_t cache__entry_footprint(cache_t *c, cache__entry_t *e) {
-  return cache__mem_usable(&c->mem, e,
-                           cache__entry_size(e->key_len, e->value_len));
+  return cache__mem_usable(&c->mem, e, cache__entry_size_of(e));
 }
 
 static void count_removal(cache__shard_t *s, int reason) {
@@ -115,7 +114,7 @@ void cache__bury(cache_t *c, cache__graveyard_t *g) {
     if (cb != NULL)
       cb(cache__entry_key(e), e->key_len, cache__entry_value(e), e->value_len,
          e->removal, c->options.on_remove_ctx);
-    cache__mem_free(&c->mem, e, cache__entry_size(e->key_len, e->value_len));
+    cache__mem_free(&c->mem, e, cache__entry_size_of(e));
     l = next;
   }
 }

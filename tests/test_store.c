@@ -20,15 +20,14 @@ static size_t n_entries;
 static cache__entry_t *make(uint32_t hash) {
   ck_assert_uint_lt(n_entries, MAX_ENTRIES);
   uint32_t key = (uint32_t)n_entries;
-  size_t size = cache__entry_size(sizeof key, 0);
+  size_t size = cache__entry_size(sizeof key, 0, false);
   cache__entry_t *e = cache__mem_alloc(&mem, size);
   ck_assert_ptr_nonnull(e);
   ck_assert(cache__store_can_hold(e));
   memset(e, 0, sizeof *e);
   e->hash = hash;
   e->key_len = sizeof key;
-  e->heap_index = CACHE__NO_HEAP;
-  memcpy(e->data, &key, sizeof key);
+  memcpy(e->data, &key, sizeof key); /* no deadline: the key comes first */
   ck_assert_int_eq(cache__store_reserve(&st, &mem), 0);
   cache__store_insert(&st, e, size);
   entries[n_entries] = e;
@@ -38,8 +37,7 @@ static cache__entry_t *make(uint32_t hash) {
 
 static void unlink_at(size_t i) {
   ck_assert(linked[i]);
-  cache__store_remove(&st, &mem, entries[i],
-                      cache__entry_size(entries[i]->key_len, 0));
+  cache__store_remove(&st, &mem, entries[i], cache__entry_size_of(entries[i]));
   linked[i] = false;
 }
 
@@ -70,8 +68,7 @@ static void teardown(void) {
   for (size_t i = 0; i < n_entries; i++) {
     if (linked[i])
       unlink_at(i);
-    cache__mem_free(&mem, entries[i],
-                    cache__entry_size(entries[i]->key_len, 0));
+    cache__mem_free(&mem, entries[i], cache__entry_size_of(entries[i]));
   }
   cache__store_free(&st, &mem);
   cache__mem_destroy(&mem);

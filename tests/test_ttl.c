@@ -151,6 +151,34 @@ START_TEST(replacing_with_ttl_never_removes_the_deadline) {
 }
 END_TEST
 
+START_TEST(only_entries_that_expire_carry_a_deadline) {
+  /* A deadline takes room in the entry only when there is one: the same
+   * key and value cost more bytes with a ttl than without. Entries of
+   * both kinds side by side keep their keys, values and deadlines. */
+  cache_t *c = make(0);
+  ASSERT_OK(tu_set(c, "a", "1", 0));
+  uint64_t never = tu_stats(c).bytes;
+  ASSERT_OK(tu_set(c, "b", "1", 100));
+  uint64_t expiring = tu_stats(c).bytes - never;
+  ck_assert_uint_gt(expiring, never);
+  ASSERT_OK(tu_set(c, "a", "2", 50)); /* gains a deadline */
+  ASSERT_OK(tu_set(c, "b", "2", 0));  /* loses it */
+  ck_assert_uint_eq(tu_stats(c).bytes, never + expiring);
+  clk.now_ms = T0 + 49;
+  ASSERT_VALUE(c, "a", "2");
+  ASSERT_VALUE(c, "b", "2");
+  clk.now_ms = T0 + 50;
+  ASSERT_MISSING(c, "a");
+  clk.now_ms = T0 + 100000;
+  ASSERT_VALUE(c, "b", "2");
+  uint64_t removed = 0;
+  ASSERT_OK(cache_cleanup(c, &removed));
+  ck_assert_uint_eq(removed, 0); /* "a" went on its get */
+  ck_assert_uint_eq(tu_stats(c).bytes, never);
+  cache_destroy(c);
+}
+END_TEST
+
 START_TEST(setting_an_expired_key_makes_it_live_again) {
   cache_t *c = make(100);
   ASSERT_OK(tu_set(c, "k", "old", 0));
@@ -420,6 +448,7 @@ static Suite *ttl_suite(void) {
   tcase_add_test(d, ttl_never_does_not_expire_despite_a_default);
   tcase_add_test(d, replacing_an_entry_restarts_its_ttl);
   tcase_add_test(d, replacing_with_ttl_never_removes_the_deadline);
+  tcase_add_test(d, only_entries_that_expire_carry_a_deadline);
   tcase_add_test(d, setting_an_expired_key_makes_it_live_again);
   suite_add_tcase(s, d);
 
