@@ -172,6 +172,43 @@ static double other_cpus(const cpu_sample_t *a, const cpu_sample_t *b) {
   return other > 0 ? other : 0;
 }
 
+/* ---- core-to-core handoff --------------------------------------------------
+ *
+ * Two threads pass a counter back and forth; the time of one pass is what
+ * it costs a core to get a cache line the other core has just written. On
+ * a virtual machine it depends on where the host runs the virtual CPUs
+ * (here it has been seen at about 30 ns and about 160 ns, changing from
+ * one second to the next), and a cache shared by two threads pays it on
+ * every line both write, starting with the locks. W1 prints it with each
+ * two-thread run, so that a slow run can be told from a slow machine. */
+
+#define HANDOFF_PASSES 20000
+
+static _Alignas(64) atomic_long handoff_turn;
+
+static void *handoff_main(void *arg) {
+  long me = (long)(intptr_t)arg;
+  for (long i = 0; i < HANDOFF_PASSES; i++) {
+    while (atomic_load_explicit(&handoff_turn, memory_order_acquire) % 2 != me)
+      ;
+    atomic_fetch_add_explicit(&handoff_turn, 1, memory_order_release);
+  }
+  return NULL;
+}
+
+/* ns per one-way handoff, or 0 if the threads could not be started. */
+static double handoff_ns(void) {
+  pthread_t tid[2];
+  atomic_store(&handoff_turn, 0);
+  uint64_t t0 = now_ns();
+  for (long i = 0; i < 2; i++)
+    if (pthread_create(&tid[i], NULL, handoff_main, (void *)(intptr_t)i) != 0)
+      die("pthread_create failed");
+  for (int i = 0; i < 2; i++)
+    pthread_join(tid[i], NULL);
+  return (double)(now_ns() - t0) / (2.0 * HANDOFF_PASSES);
+}
+
 /* ======================================================================
  * The trace: zipf(N, R, alpha, seed), exactly as WORKLOAD.md defines it
  * ====================================================================== */
@@ -713,12 +750,15 @@ static void run_w1(int runs, bool quick) {
   const impl_t *impls[2] = {&libcache_impl, &baseline_impl};
   /* [impl][threads - 1][run] */
   double rate[2][2][64], hit[2][2][64], p50[2][64], p99[2][64];
+  double handoff[64];   /* ns, before each two-thread pair */
   double max_other = 0; /* CPUs other processes took, worst timed pass */
 
   for (int run = 0; run < runs; run++) {
     for (int threads = 1; threads <= 2; threads++) {
       printf("run %d, %d thread%s:", run + 1, threads,
              threads == 1 ? " " : "s");
+      if (threads == 2)
+        handoff[run] = handoff_ns();
       /* Alternate which one goes first, so neither always runs warm. */
       for (int k = 0; k < 2; k++) {
         int which = (run % 2 == 0) ? k : 1 - k;
@@ -734,10 +774,16 @@ static void run_w1(int runs, bool quick) {
         printf("  %s %6.3f M/s (hit %.4f, others %.2f CPU)", impls[which]->name,
                r.mreq_per_s, r.hit_ratio, r.other_cpus);
       }
+      if (threads == 2)
+        printf("  handoff %.0f ns", handoff[run]);
       printf("\n");
     }
   }
 
+  printf("core-to-core handoff before the two-thread runs: %.0f..%.0f ns "
+         "(median %.0f)\n",
+         min_of(handoff, (size_t)runs), max_of(handoff, (size_t)runs),
+         median(handoff, (size_t)runs));
   printf("other processes took up to %.2f CPU during a timed pass%s\n",
          max_other,
          max_other > 0.1 ? ": the machine was NOT quiet, compare with care"
@@ -794,6 +840,10 @@ static void run_w1(int runs, bool quick) {
   for (int i = 0; i < 3; i++)
     printf("{\"workload\":\"w1_ratio\",\"ratio\":\"%s\",\"value\":%.4f}\n",
            ratios[i].name, ratios[i].value);
+  printf("{\"workload\":\"w1_handoff\",\"runs\":%d,\"median_ns\":%.0f,"
+         "\"min_ns\":%.0f,\"max_ns\":%.0f}\n",
+         runs, median(handoff, (size_t)runs), min_of(handoff, (size_t)runs),
+         max_of(handoff, (size_t)runs));
   for (int which = 0; which < 2; which++)
     printf("{\"workload\":\"w1_latency\",\"impl\":\"%s\",\"policy\":\"%s\","
            "\"threads\":1,\"p50_ns\":%.0f,\"p99_ns\":%.0f}\n",

@@ -33,15 +33,21 @@ typedef struct cache__counters {
   uint64_t memory_evictions; /* also counted in evictions */
 } cache__counters_t;
 
+/* A shard's fields are laid out by who writes them, because a cache line
+ * written on one core must travel to the next core that reads it, and on
+ * some machines that costs as much as a miss to memory:
+ * - the lock, with the hit, miss and set counts: written by every call;
+ * - the rest of the counters and the expiry heap: written by inserts and
+ *   removals;
+ * - policy_state, and the store's slots and mask: read by every lookup,
+ *   written only when the table is resized;
+ * - the store's count and bytes: written by inserts and removals. */
 typedef struct cache__shard {
-  /* Shards start on their own cache lines (no false sharing), and the
-   * counters follow the lock: a lookup writes the lock and a hit or miss
-   * count, which then lie in one line, not two. */
   _Alignas(64) pthread_mutex_t lock;
   cache__counters_t counters;
-  cache__store_t store;
   cache__expiry_t expiry;
-  void *policy_state;
+  _Alignas(64) void *policy_state;
+  cache__store_t store;
 } cache__shard_t;
 
 typedef struct cache__alerts {

@@ -26,8 +26,10 @@ typedef struct cache__store {
   size_t mask;     /* slot count - 1; the count is a power of two */
   /* Entries linked in, and their footprint as the allocator sized them.
    * Written only under the lock that guards the store, read without it
-   * (cache__store_count/_bytes) by whoever adds up the shards. */
-  _Atomic uint64_t count;
+   * (cache__store_count/_bytes) by whoever adds up the shards. Every
+   * insert and removal writes them: they live on a cache line of their
+   * own, away from slots and mask, which every lookup reads. */
+  _Alignas(64) _Atomic uint64_t count;
   _Atomic uint64_t bytes;
 } cache__store_t;
 
