@@ -60,13 +60,6 @@ static inline cache__deadline_t *cache__entry_deadline(cache__entry_t *e) {
   return (cache__deadline_t *)(void *)e->data;
 }
 
-/* The clock ms at which e expires, or CACHE__NEVER. */
-static inline uint64_t cache__entry_expires_at(const cache__entry_t *e) {
-  return cache__entry_expires(e)
-             ? ((const cache__deadline_t *)(const void *)e->data)->at
-             : CACHE__NEVER;
-}
-
 static inline const unsigned char *cache__entry_key(const cache__entry_t *e) {
   return e->data + (cache__entry_expires(e) ? sizeof(cache__deadline_t) : 0);
 }
