@@ -9,7 +9,8 @@ test executable runs as
     valgrind --leak-check=full --error-exitcode=1 <command>
 with CK_FORK=no, so that Check runs the test cases in the process valgrind
 watches. A test fails if it fails on its own, if valgrind finds a memory error,
-or if it finds a definite or possible leak.
+or if it finds a definite or possible leak. tests/valgrind-helpers.supp
+(a false report about a thread of the tests' own helpers) applies to all.
 
 Skipped: disabled tests, tests labelled `novalgrind`, and commands that are not
 ELF executables (scripts are run by the other builds).
@@ -26,12 +27,17 @@ import subprocess
 import sys
 import time
 
+HELPERS_SUPP = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+    "valgrind-helpers.supp")
+
 VALGRIND = [
     "valgrind",
     "--leak-check=full",
     "--errors-for-leak-kinds=definite,possible",
     "--error-exitcode=1",
     "--num-callers=30",
+    "--suppressions=" + os.path.normpath(HELPERS_SUPP),
 ]
 
 
