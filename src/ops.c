@@ -130,7 +130,8 @@ static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
   for (;;) {
     if (is_closed(c))
       break;
-    if (cache__expiry_reserve(&s->expiry, &c->mem) != 0 ||
+    if ((cache__entry_expires(e) &&
+         cache__expiry_reserve(&s->expiry, &c->mem) != 0) ||
         cache__store_reserve(&s->store, &c->mem) != 0)
       break;
     cache__entry_t *old =

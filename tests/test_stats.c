@@ -127,6 +127,21 @@ START_TEST(table_bytes_shrink_when_the_cache_empties) {
 }
 END_TEST
 
+START_TEST(a_cache_without_deadlines_has_no_expiry_heap) {
+  /* The expiry heap is allocated for the first entry that expires, not
+   * for the first entry. */
+  cache_t *never = tu_make_cache(NULL, 0, 0);
+  cache_t *ttl = tu_make_cache(NULL, 60000, 0);
+  ASSERT_OK(tu_set(never, "k", "v", 0));
+  ASSERT_OK(tu_set(ttl, "k", "v", 0));
+  ck_assert_uint_lt(tu_stats(never).table_bytes, tu_stats(ttl).table_bytes);
+  ASSERT_OK(tu_set(never, "k", "v", 60000)); /* now it has one */
+  ck_assert_uint_eq(tu_stats(never).table_bytes, tu_stats(ttl).table_bytes);
+  cache_destroy(never);
+  cache_destroy(ttl);
+}
+END_TEST
+
 START_TEST(evictions_count_entries_removed_for_the_bound) {
   cache_t *c = tu_make_cache(NULL, 0, 2);
   char key[8];
@@ -331,6 +346,7 @@ static Suite *stats_suite(void) {
 
   TCase *k = tcase_create("counters");
   tcase_add_test(k, table_bytes_shrink_when_the_cache_empties);
+  tcase_add_test(k, a_cache_without_deadlines_has_no_expiry_heap);
   tcase_add_test(k, fresh_cache_has_zero_counters);
   tcase_add_test(k, hits_plus_misses_equals_gets);
   tcase_add_test(k, sets_count_successful_sets_only);
