@@ -27,7 +27,8 @@
  * hit bumps it in the entry's header, a line the lookup has just read,
  * instead of a sketch block elsewhere in memory. The sketch holds the
  * counts of the keys that are not in the cache: a new entry starts from the
- * sketch's estimate, and an entry that leaves hands its count back. Both
+ * sketch's estimate (and counts its insert there), and an entry that
+ * leaves hands its count back. Both
  * sides of an admission are in the cache, so admission reads no sketch
  * either. A hit thus costs no cache miss beyond the table and the entry, no
  * allocation and no global lock (the state is per shard). */
