@@ -75,10 +75,19 @@ static void bump(_Atomic uint64_t *v, uint64_t delta) {
                         memory_order_relaxed);
 }
 
-/* Moves every entry to a table of new_n slots. The home of an entry in
- * the new table follows from its home in the old one, which the slot's
- * distance gives: an entry is read only when that distance is saturated
- * and the table grows (a new bit of its hash is needed). */
+/* How far slot i is from the home of its entry. Only a distance of 15 or
+ * more costs a look at the entry. */
+static size_t dist_at(const cache__store_t *st, size_t i) {
+  size_t d = (size_t)(st->slots[i] & DIST_MASK);
+  if (d < DIST_MASK)
+    return d;
+  return (i - home_of(st, entry_in(st->slots[i])->hash)) & st->mask;
+}
+
+/* Moves every entry to a table of new_n slots. Growing needs one more bit
+ * of each entry's hash, so it reads every entry; shrinking needs only the
+ * old home, which the slot's distance gives (an entry is read only when
+ * that distance is saturated). */
 static int resize(cache__store_t *st, cache__mem_t *mem, size_t new_n) {
   size_t old_n = st->mask + 1;
   if (new_n > SIZE_MAX / sizeof(uint64_t))
@@ -90,11 +99,9 @@ static int resize(cache__store_t *st, cache__mem_t *mem, size_t new_n) {
     uint64_t slot = st->slots[i];
     if (slot == 0)
       continue;
-    uint32_t hash;
-    if (new_n < old_n && (slot & DIST_MASK) < DIST_MASK)
-      hash = (uint32_t)((i - (slot & DIST_MASK)) & st->mask);
-    else
-      hash = entry_in(slot)->hash;
+    /* A new home is the old one's low bits when shrinking. */
+    uint32_t hash = new_n < old_n ? (uint32_t)((i - dist_at(st, i)) & st->mask)
+                                  : entry_in(slot)->hash;
     place(slots, new_n - 1, slot, hash);
   }
   cache__mem_table_free(mem, st->slots, table_size(old_n));
@@ -116,15 +123,6 @@ void cache__store_insert(cache__store_t *st, cache__entry_t *e,
   place(st->slots, st->mask, slot_of(e), e->hash);
   bump(&st->count, 1);
   bump(&st->bytes, footprint);
-}
-
-/* How far slot i is from the home of its entry. Only a distance of 15 or
- * more costs a look at the entry. */
-static size_t dist_at(const cache__store_t *st, size_t i) {
-  size_t d = (size_t)(st->slots[i] & DIST_MASK);
-  if (d < DIST_MASK)
-    return d;
-  return (i - home_of(st, entry_in(st->slots[i])->hash)) & st->mask;
 }
 
 /* Empties slot i, then moves back the entries after it that would no
