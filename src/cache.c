@@ -97,6 +97,9 @@ free_state:
 
 /* Frees an empty shard that shard_init set up. */
 static void shard_free(cache_t *c, cache__shard_t *s) {
+  cache__graveyard_t g = {NULL};
+  cache__shard_reclaim(c, s, true, &g); /* no lookup can be running now */
+  cache__bury(c, &g);
   pthread_mutex_destroy(&s->lock);
   cache__store_free(&s->store, &c->mem);
   cache__expiry_free(&s->expiry, &c->mem);
@@ -254,6 +257,7 @@ int cache_stats(cache_t *c, cache_stats_t *stats) {
     full.memory_evictions += s->counters.memory_evictions;
     pthread_mutex_unlock(&s->lock);
   }
+  full.hits += cache__stripe_hits(c);
   full.entries = atomic_load(&c->count);
   full.bytes = cache__entry_bytes(c);
   full.cleanup_runs = atomic_load(&c->cleanup_runs);

@@ -36,9 +36,10 @@ typedef struct cache__counters {
 /* A shard's fields are laid out by who writes them, because a cache line
  * written on one core must travel to the next core that reads it, and on
  * some machines that costs as much as a miss to memory:
- * - the lock, with the hit, miss and set counts: written by every call;
- * - the rest of the counters and the expiry heap: written by inserts and
- *   removals;
+ * - the lock, with the hit, miss and set counts: written by every call
+ *   that takes the lock;
+ * - the rest of the counters, the expiry heap and the limbo: written by
+ *   inserts and removals;
  * - policy_state, and the store's slots and mask: read by every lookup,
  *   written only when the table is resized;
  * - the store's count and bytes: written by inserts and removals. */
@@ -46,9 +47,23 @@ typedef struct cache__shard {
   _Alignas(64) pthread_mutex_t lock;
   cache__counters_t counters;
   cache__expiry_t expiry;
+  /* Entries unlinked but perhaps still being read by a lookup without the
+   * lock (epoch.h), oldest first, linked through link.next with their
+   * epoch stamp in link.prev. */
+  cache__link_t *limbo_head, *limbo_tail;
+  uint32_t limbo_len, limbo_check; /* try to free at this length */
   _Alignas(64) void *policy_state;
   cache__store_t store;
 } cache__shard_t;
+
+/* Hits found without the lock are counted per thread: a counter written by
+ * one core only stays in that core's cache. Stripe 0 is shared (atomic
+ * adds) by the threads whose epoch record index is too large for one of
+ * their own. */
+#define CACHE__HIT_STRIPES 16
+typedef struct cache__stripe {
+  _Alignas(64) _Atomic uint64_t hits;
+} cache__stripe_t;
 
 typedef struct cache__alerts {
   pthread_mutex_t lock;
@@ -71,6 +86,8 @@ struct cache {
    * needs it at every insert; otherwise the shards' own figures are added
    * up when asked, and inserts touch no shared cache line for it. */
   bool track_bytes;
+
+  cache__stripe_t hit_stripes[CACHE__HIT_STRIPES];
 
   /* Totals across shards, checked against the bounds. */
   _Alignas(64) _Atomic uint64_t count;
@@ -104,10 +121,13 @@ struct cache {
   bool reaper_busy; /* the reaper is running a pass on this cache */
 };
 
-/* Entries unlinked under a shard lock, handed to the listener and freed
- * once the lock is released. Linked through their (unused) policy link. */
+/* Entries unlinked under a shard lock, to be dealt with once the lock is
+ * released: `head` for the listener (their shard in link.prev), `dead` to
+ * be freed (out of the limbo, no reader can see them). Linked through
+ * link.next. */
 typedef struct cache__graveyard {
   cache__link_t *head;
+  cache__link_t *dead;
 } cache__graveyard_t;
 
 static inline uint64_t cache__now(const cache_t *c) {
@@ -134,8 +154,16 @@ uint64_t cache__shard_expire(cache_t *c, cache__shard_t *s, uint64_t now,
 /* keep_slot as for cache__shard_unlink. */
 bool cache__shard_evict(cache_t *c, cache__shard_t *s, uint64_t now, int reason,
                         bool keep_slot, cache__graveyard_t *g);
-/* Calls the listener for, and frees, every entry on g. No lock held. */
+/* Calls the listener for every entry on g and puts them in the limbo;
+ * frees the dead ones. No lock held. */
 void cache__bury(cache_t *c, cache__graveyard_t *g);
+/* Moves the limbo's entries that no lookup can still see to g->dead (all
+ * of them if `all`: only when no other thread can use the cache). Lock of
+ * s held. */
+void cache__shard_reclaim(cache_t *c, cache__shard_t *s, bool all,
+                          cache__graveyard_t *g);
+/* The hits counted without the lock. */
+uint64_t cache__stripe_hits(cache_t *c);
 size_t cache__entry_footprint(cache_t *c, cache__entry_t *e);
 
 /* ops.c: one expiry pass over every shard (cache_cleanup() without the

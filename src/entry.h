@@ -31,16 +31,51 @@ typedef struct cache__entry {
   uint32_t value_len;
   uint16_t key_len;    /* CACHE_KEY_MAX fits */
   uint8_t policy_bits; /* owned by the eviction policy */
-  /* The policy's second byte while the entry is linked; once unlinked
-   * (the policy has let go of it) the reason it was removed. */
-  union {
-    uint8_t policy_aux;
-    uint8_t removal; /* CACHE_REMOVED_* */
-  };
-  uint8_t flags; /* CACHE__ENTRY_* */
+  uint8_t policy_aux;  /* the same */
+  uint8_t flags;       /* CACHE__ENTRY_* */
+  /* Once unlinked, why (CACHE_REMOVED_*). Not shared with the policy's
+   * bytes: a lookup without the lock may still update those after the
+   * entry has been unlinked. */
+  uint8_t removal;
   /* [cache__deadline_t if flags say so] key bytes, value bytes */
   _Alignas(8) unsigned char data[];
 } cache__entry_t;
+
+/* policy_bits and policy_aux are written under the shard lock but also
+ * read and updated by lookups that take no lock (policy.h, `hit`):
+ * single-byte atomic accesses, which cost nothing more than plain ones,
+ * and compare-and-swap where a lookup writes. Every other field of a
+ * linked entry is fixed until the entry is unlinked. */
+static inline uint8_t cache__entry_bits(const cache__entry_t *e) {
+  return __atomic_load_n(&e->policy_bits, __ATOMIC_RELAXED);
+}
+
+static inline void cache__entry_set_bits(cache__entry_t *e, unsigned v) {
+  __atomic_store_n(&e->policy_bits, (uint8_t)v, __ATOMIC_RELAXED);
+}
+
+static inline uint8_t cache__entry_aux(const cache__entry_t *e) {
+  return __atomic_load_n(&e->policy_aux, __ATOMIC_RELAXED);
+}
+
+static inline void cache__entry_set_aux(cache__entry_t *e, unsigned v) {
+  __atomic_store_n(&e->policy_aux, (uint8_t)v, __ATOMIC_RELAXED);
+}
+
+/* Replaces the byte if it still holds `old`. */
+static inline bool cache__entry_swap_bits(cache__entry_t *e, unsigned old,
+                                          unsigned v) {
+  uint8_t expected = (uint8_t)old;
+  return __atomic_compare_exchange_n(&e->policy_bits, &expected, (uint8_t)v,
+                                     false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+static inline bool cache__entry_swap_aux(cache__entry_t *e, unsigned old,
+                                         unsigned v) {
+  uint8_t expected = (uint8_t)old;
+  return __atomic_compare_exchange_n(&e->policy_aux, &expected, (uint8_t)v,
+                                     false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
 
 static inline cache__entry_t *cache__entry_of(cache__link_t *link) {
   return (cache__entry_t *)link; /* link is the first member */

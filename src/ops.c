@@ -2,13 +2,15 @@
  * pass.
  *
  * Each call hashes its key and allocates or copies outside any lock, then
- * holds exactly one shard lock for the lookup itself. Entries removed
- * under the lock are collected on a graveyard and given to the listener and
- * freed after the lock is released. */
+ * holds exactly one shard lock for the lookup itself; a get first tries
+ * without any lock (get_shared). Entries removed under the lock go to the
+ * listener after the lock is released, then wait in their shard's limbo
+ * until no lookup without the lock can be reading them (shard.c). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "cache_int.h"
+#include "epoch.h"
 #include "fault.h"
 #include "hash.h"
 
@@ -61,6 +63,7 @@ static cache__entry_t *entry_new(cache_t *c, uint64_t hash, const void *key,
   e->value_len = (uint32_t)value_len;
   e->policy_bits = 0;
   e->policy_aux = 0;
+  e->removal = 0;
   e->flags = expires ? CACHE__ENTRY_DEADLINE : 0;
   if (expires)
     *cache__entry_deadline(e) =
@@ -232,6 +235,50 @@ static int read_entry(cache_t *c, cache__shard_t *s, cache__entry_t *e,
   return CACHE_OK;
 }
 
+/* Adds a hit found without the lock to the calling thread's stripe. */
+static void count_stripe_hit(cache_t *c, const cache__epoch_rec_t *r) {
+  if (r->index + 1 < CACHE__HIT_STRIPES) {
+    _Atomic uint64_t *n = &c->hit_stripes[r->index + 1].hits;
+    /* Only this thread writes it: no read-modify-write needed. */
+    atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+  } else {
+    atomic_fetch_add_explicit(&c->hit_stripes[0].hits, 1, memory_order_relaxed);
+  }
+}
+
+/* The lookup without the lock: a hit on a live entry that the policy can
+ * record without the lock (policy.h, `hit`) is answered here, writing
+ * nothing that another thread reads on its way but the entry's own policy
+ * bytes, and those only when they change. Anything else (a miss, which may
+ * be a key in the middle of a move; an expired entry; a hit the policy must
+ * see under the lock) returns CACHE__RETRY for the locked path. */
+#define CACHE__RETRY 1
+static int get_shared(cache_t *c, cache__shard_t *s, uint32_t hash,
+                      const void *key, size_t key_len, uint64_t now, void *buf,
+                      size_t buf_len, size_t *value_len) {
+  cache__epoch_rec_t *r = cache__epoch_self();
+  if (r == NULL)
+    return CACHE__RETRY;
+  int rc = CACHE__RETRY;
+  cache__epoch_enter(r);
+  cache__entry_t *e = cache__store_find_shared(&s->store, hash, key, key_len);
+  if (e != NULL && !cache__entry_is_expired(e, now) &&
+      c->policy->hit(s->policy_state, e)) {
+    *value_len = e->value_len;
+    rc = CACHE_ETOOSMALL;
+    if (buf_len >= e->value_len) {
+      if (e->value_len > 0)
+        memcpy(buf, cache__entry_value(e), e->value_len);
+      rc = CACHE_OK;
+    }
+  }
+  cache__epoch_leave(r);
+  if (rc != CACHE__RETRY)
+    count_stripe_hit(c, r);
+  return rc;
+}
+
 int cache_get(cache_t *c, const void *key, size_t key_len, void *buf,
               size_t buf_len, size_t *value_len) {
   if (c == NULL || !key_ok(key, key_len) || value_len == NULL ||
@@ -244,6 +291,13 @@ int cache_get(cache_t *c, const void *key, size_t key_len, void *buf,
   uint64_t now = cache__now(c);
   cache__graveyard_t g = {NULL};
   int rc;
+
+  if (c->policy->hit != NULL && !is_closed(c)) {
+    rc = get_shared(c, s, (uint32_t)hash, key, key_len, now, buf, buf_len,
+                    value_len);
+    if (rc != CACHE__RETRY)
+      return rc;
+  }
 
   pthread_mutex_lock(&s->lock);
   if (is_closed(c))

@@ -1,12 +1,14 @@
 /* The eviction policy interface. A policy keeps its own bookkeeping of the
  * entries a cache holds and names the next one to evict; it never frees or
  * unlinks from the store. Adding a policy is one source file with an ops
- * table and one line in policy.c. All calls are made with the cache's lock
- * held. */
+ * table and one line in policy.c. All calls but `hit` and `prefetch` are
+ * made with the shard's lock held. */
 #ifndef CACHE_POLICY_H
 #define CACHE_POLICY_H
 
 #include "entry.h"
+
+#include <stdbool.h>
 
 typedef struct cache__policy_ops {
   int id;            /* CACHE_POLICY_* */
@@ -21,6 +23,13 @@ typedef struct cache__policy_ops {
   void (*removed)(void *state, cache__entry_t *e);
   /* The entry to evict next, still linked; NULL when empty. */
   cache__entry_t *(*victim)(void *state);
+  /* May be NULL (every hit then takes the lock). Called WITHOUT the lock,
+   * by a lookup that found e, which may be being unlinked meanwhile:
+   * records the hit if that needs only atomic updates of e's policy bytes
+   * (cache__entry_swap_*) and of state fields kept atomic, and returns
+   * true. False sends the hit to `accessed` under the lock, so whatever
+   * was changed before returning false must not count twice. */
+  bool (*hit)(void *state, cache__entry_t *e);
   /* May be NULL. Called without the lock before an insert of `hash`:
    * starts loading what the policy will read for it, and must change
    * nothing. */

@@ -24,6 +24,13 @@ static void fifo_accessed(void *state, cache__entry_t *e) {
   (void)e;
 }
 
+/* A hit changes nothing in a FIFO. */
+static bool fifo_hit(void *state, cache__entry_t *e) {
+  (void)state;
+  (void)e;
+  return true;
+}
+
 static void fifo_removed(void *state, cache__entry_t *e) {
   (void)state;
   cache__list_unlink(&e->link);
@@ -42,4 +49,5 @@ const cache__policy_ops_t cache__policy_fifo = {
     .accessed = fifo_accessed,
     .removed = fifo_removed,
     .victim = fifo_victim,
+    .hit = fifo_hit,
 };

@@ -2,6 +2,7 @@
  * unlinking with the bookkeeping of the totals and the counters, and the
  * hand-over of removed entries to the listener once the lock is gone. */
 #include "cache_int.h"
+#include "epoch.h"
 
 cache__shard_t *cache__shard_of(const cache_t *c, uint64_t hash) {
   /* The high half picks the shard; the store keeps the low half. */
@@ -41,6 +42,48 @@ static void count_removal(cache__shard_t *s, int reason) {
   }
 }
 
+/* Limbo entries are freed in batches: each batch costs a look at every
+ * thread's epoch record. */
+#define LIMBO_BATCH 64
+
+static void limbo_push(cache__shard_t *s, cache__link_t *l, uint64_t stamp) {
+  l->prev = (cache__link_t *)(uintptr_t)stamp;
+  l->next = NULL;
+  if (s->limbo_tail != NULL)
+    s->limbo_tail->next = l;
+  else
+    s->limbo_head = l;
+  s->limbo_tail = l;
+  s->limbo_len++;
+}
+
+void cache__shard_reclaim(cache_t *c, cache__shard_t *s, bool all,
+                          cache__graveyard_t *g) {
+  (void)c;
+  uint64_t safe = all ? UINT64_MAX : cache__epoch_reclaimable();
+  cache__link_t *l;
+  while ((l = s->limbo_head) != NULL && (uint64_t)(uintptr_t)l->prev <= safe) {
+    s->limbo_head = l->next;
+    if (s->limbo_head == NULL)
+      s->limbo_tail = NULL;
+    s->limbo_len--;
+    l->next = g->dead;
+    g->dead = l;
+  }
+  /* Stamps only grow along the list, so what is left is not yet safe:
+   * look again only after another batch. */
+  s->limbo_check = s->limbo_len + LIMBO_BATCH;
+}
+
+/* e is unlinked from every structure: into the limbo with it, until no
+ * lookup without the lock can be reading it. */
+static void retire(cache_t *c, cache__shard_t *s, cache__entry_t *e,
+                   cache__graveyard_t *g) {
+  limbo_push(s, &e->link, cache__epoch_stamp());
+  if (s->limbo_len >= s->limbo_check)
+    cache__shard_reclaim(c, s, false, g);
+}
+
 void cache__shard_unlink(cache_t *c, cache__shard_t *s, cache__entry_t *e,
                          int reason, bool keep_slot, cache__graveyard_t *g) {
   size_t bytes = cache__entry_footprint(c, e);
@@ -53,6 +96,11 @@ void cache__shard_unlink(cache_t *c, cache__shard_t *s, cache__entry_t *e,
     atomic_fetch_sub_explicit(&c->count, 1, memory_order_relaxed);
   count_removal(s, reason);
   e->removal = (uint8_t)reason;
+  if (c->options.on_remove == NULL) {
+    retire(c, s, e, g);
+    return;
+  }
+  e->link.prev = (cache__link_t *)(void *)s;
   e->link.next = g->head;
   g->head = &e->link;
 }
@@ -104,17 +152,44 @@ bool cache__shard_evict(cache_t *c, cache__shard_t *s, uint64_t now, int reason,
   return true;
 }
 
+static void free_dead(cache_t *c, cache__link_t *l) {
+  while (l != NULL) {
+    cache__link_t *next = l->next;
+    cache__entry_t *e = cache__entry_of(l);
+    cache__mem_free(&c->mem, e, cache__entry_size_of(e));
+    l = next;
+  }
+}
+
 void cache__bury(cache_t *c, cache__graveyard_t *g) {
   cache_remove_cb cb = c->options.on_remove;
   cache__link_t *l = g->head;
   g->head = NULL;
-  while (l != NULL) {
-    cache__link_t *next = l->next;
-    cache__entry_t *e = cache__entry_of(l);
-    if (cb != NULL)
-      cb(cache__entry_key(e), e->key_len, cache__entry_value(e), e->value_len,
-         e->removal, c->options.on_remove_ctx);
-    cache__mem_free(&c->mem, e, cache__entry_size_of(e));
-    l = next;
+  for (cache__link_t *i = l; i != NULL; i = i->next) {
+    cache__entry_t *e = cache__entry_of(i);
+    cb(cache__entry_key(e), e->key_len, cache__entry_value(e), e->value_len,
+       e->removal, c->options.on_remove_ctx);
   }
+  /* Into the limbo of the shard each came from, one lock hold for each
+   * run of entries of the same shard. */
+  while (l != NULL) {
+    cache__shard_t *s = (cache__shard_t *)(void *)l->prev;
+    pthread_mutex_lock(&s->lock);
+    do {
+      cache__link_t *next = l->next;
+      retire(c, s, cache__entry_of(l), g);
+      l = next;
+    } while (l != NULL && (cache__shard_t *)(void *)l->prev == s);
+    pthread_mutex_unlock(&s->lock);
+  }
+  l = g->dead;
+  g->dead = NULL;
+  free_dead(c, l);
+}
+
+uint64_t cache__stripe_hits(cache_t *c) {
+  uint64_t sum = 0;
+  for (int i = 0; i < CACHE__HIT_STRIPES; i++)
+    sum += atomic_load_explicit(&c->hit_stripes[i].hits, memory_order_relaxed);
+  return sum;
 }

@@ -1,5 +1,6 @@
 /* The store's hash table: see store.h. */
 #include "store.h"
+#include "epoch.h"
 
 #define INITIAL_SLOTS 16
 #define ADDRESS_BITS 48
@@ -28,12 +29,40 @@ static size_t home_of(const cache__store_t *st, uint32_t hash) {
   return hash & st->mask;
 }
 
-static size_t table_size(size_t slots) { return slots * sizeof(uint64_t); }
+/* A table's block: a 64-byte head whose last word is the mask, then the
+ * slots. A lookup without the lock reads the block's address once and the
+ * mask in it, so the two always belong together. */
+#define HEAD_WORDS 8
+
+static size_t table_size(size_t slots) {
+  return (slots + HEAD_WORDS) * sizeof(uint64_t);
+}
+
+static uint64_t *table_new(cache__mem_t *mem, size_t n) {
+  if (n > SIZE_MAX / sizeof(uint64_t) - HEAD_WORDS)
+    return NULL;
+  uint64_t *block = cache__mem_table_alloc(mem, table_size(n));
+  if (block == NULL)
+    return NULL;
+  block[HEAD_WORDS - 1] = n - 1;
+  return block + HEAD_WORDS;
+}
+
+static void table_free(cache__mem_t *mem, uint64_t *slots, size_t n) {
+  if (slots != NULL)
+    cache__mem_table_free(mem, slots - HEAD_WORDS, table_size(n));
+}
+
+/* Slots are written only under the lock, but read without it too. */
+static void slot_set(uint64_t *slots, size_t i, uint64_t v) {
+  __atomic_store_n(&slots[i], v, __ATOMIC_RELEASE);
+}
 
 int cache__store_init(cache__store_t *st, cache__mem_t *mem) {
-  st->slots = cache__mem_table_alloc(mem, table_size(INITIAL_SLOTS));
+  st->slots = table_new(mem, INITIAL_SLOTS);
   if (st->slots == NULL)
     return -1;
+  st->table = st->slots - HEAD_WORDS;
   st->mask = INITIAL_SLOTS - 1;
   atomic_init(&st->count, 0);
   atomic_init(&st->bytes, 0);
@@ -41,8 +70,9 @@ int cache__store_init(cache__store_t *st, cache__mem_t *mem) {
 }
 
 void cache__store_free(cache__store_t *st, cache__mem_t *mem) {
-  cache__mem_table_free(mem, st->slots, table_size(st->mask + 1));
+  table_free(mem, st->slots, st->mask + 1);
   st->slots = NULL;
+  st->table = NULL;
 }
 
 cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
@@ -60,11 +90,32 @@ cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
   }
 }
 
+cache__entry_t *cache__store_find_shared(const cache__store_t *st,
+                                         uint32_t hash, const void *key,
+                                         size_t key_len) {
+  const uint64_t *table = __atomic_load_n(&st->table, __ATOMIC_ACQUIRE);
+  const size_t mask = (size_t)table[HEAD_WORDS - 1];
+  const uint64_t *slots = table + HEAD_WORDS;
+  const uint64_t tag = tag_bits(hash);
+  /* A table changing under the probe may show no empty slot: bounded. */
+  for (size_t i = hash & mask, n = 0; n <= mask; i = (i + 1) & mask, n++) {
+    uint64_t slot = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
+    if (slot == 0)
+      return NULL;
+    if ((slot & ~ADDRESS_MASK) == tag) {
+      cache__entry_t *e = entry_in(slot);
+      if (cache__entry_matches(e, hash, key, key_len))
+        return e;
+    }
+  }
+  return NULL;
+}
+
 static void place(uint64_t *slots, size_t mask, uint64_t slot, uint32_t hash) {
   size_t home = hash & mask, i = home;
   while (slots[i] != 0)
     i = (i + 1) & mask;
-  slots[i] = with_dist(slot, (i - home) & mask);
+  slot_set(slots, i, with_dist(slot, (i - home) & mask));
 }
 
 /* Adds delta to a figure only the lock holder writes: no read-modify-write
@@ -90,9 +141,7 @@ static size_t dist_at(const cache__store_t *st, size_t i) {
  * that distance is saturated). */
 static int resize(cache__store_t *st, cache__mem_t *mem, size_t new_n) {
   size_t old_n = st->mask + 1;
-  if (new_n > SIZE_MAX / sizeof(uint64_t))
-    return -1;
-  uint64_t *slots = cache__mem_table_alloc(mem, table_size(new_n));
+  uint64_t *slots = table_new(mem, new_n);
   if (slots == NULL)
     return -1;
   for (size_t i = 0; i < old_n; i++) {
@@ -104,10 +153,15 @@ static int resize(cache__store_t *st, cache__mem_t *mem, size_t new_n) {
                                   : entry_in(slot)->hash;
     place(slots, new_n - 1, slot, hash);
   }
-  cache__mem_table_free(mem, st->slots, table_size(old_n));
-  /* Atomic stores: cache__store_prefetch reads these without the lock. */
+  uint64_t *old = st->slots;
+  /* Atomic stores: lookups read these without the lock. */
+  __atomic_store_n(&st->table, slots - HEAD_WORDS, __ATOMIC_RELEASE);
   __atomic_store_n(&st->slots, slots, __ATOMIC_RELAXED);
   __atomic_store_n(&st->mask, new_n - 1, __ATOMIC_RELAXED);
+  /* A lookup may still be probing the old table. Resizes are rare (the
+   * size doubles or halves), so waiting for such lookups costs little. */
+  cache__epoch_synchronize();
+  table_free(mem, old, old_n);
   return 0;
 }
 
@@ -134,11 +188,11 @@ static void delete_at(cache__store_t *st, size_t i) {
     size_t dist = dist_at(st, j), shift = (j - gap) & st->mask;
     /* j's entry may fill the gap if its home is not in (gap, j]. */
     if (dist >= shift) {
-      st->slots[gap] = with_dist(st->slots[j], dist - shift);
+      slot_set(st->slots, gap, with_dist(st->slots[j], dist - shift));
       gap = j;
     }
   }
-  st->slots[gap] = 0;
+  slot_set(st->slots, gap, 0);
 }
 
 void cache__store_remove(cache__store_t *st, cache__mem_t *mem,

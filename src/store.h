@@ -24,6 +24,9 @@
 typedef struct cache__store {
   uint64_t *slots; /* 0 = empty */
   size_t mask;     /* slot count - 1; the count is a power of two */
+  /* The block that holds the slots after a head with the mask, as
+   * lookups without the lock read them (store.c). */
+  uint64_t *table;
   /* Entries linked in, and their footprint as the allocator sized them.
    * Written only under the lock that guards the store, read without it
    * (cache__store_count/_bytes) by whoever adds up the shards. Every
@@ -54,6 +57,14 @@ void cache__store_free(cache__store_t *st, cache__mem_t *mem);
 
 cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
                                   const void *key, size_t key_len);
+
+/* The same without the lock, inside an epoch (epoch.h): the table may be
+ * changing meanwhile. An entry it returns was linked at some moment of the
+ * call; NULL may also mean the key was being moved by a deletion, so a
+ * miss must be confirmed under the lock. */
+cache__entry_t *cache__store_find_shared(const cache__store_t *st,
+                                         uint32_t hash, const void *key,
+                                         size_t key_len);
 
 /* Starts loading the slot where a lookup for hash begins, before the lock
  * is taken, so that the miss overlaps with other work. Safe without the

@@ -1,0 +1,59 @@
+/* Epoch-based reclamation: lets a lookup read the hash table and entries
+ * without taking the shard lock, by making sure no memory it may still be
+ * reading is freed under it.
+ *
+ * A reader announces the global epoch it saw before it reads anything
+ * shared, and withdraws when done. Memory unlinked by a writer is stamped
+ * with the epoch current at that moment and freed only once the global
+ * epoch is two further on: the epoch advances only when every announced
+ * reader has seen the current one, so by then every reader that might
+ * have seen the memory has left. Readers write only their own record (one
+ * cache line per thread), never a line another core reads on its way.
+ * In a fork child, the records of the threads that did not survive are
+ * released (a handler installed with the first record). */
+#ifndef CACHE_EPOCH_H
+#define CACHE_EPOCH_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct cache__epoch_rec {
+  /* (epoch << 1) | 1 while its thread reads, 0 otherwise. */
+  _Alignas(64) _Atomic uint64_t word;
+  struct cache__epoch_rec *next; /* every record, never unlinked */
+  uint32_t index;                /* small, dense: a stripe number */
+  atomic_bool in_use;            /* owned by a live thread */
+} cache__epoch_rec_t;
+
+/* The calling thread's record, made on first use; NULL if there was no
+ * memory for it (the caller then takes its locks as before). */
+cache__epoch_rec_t *cache__epoch_self(void);
+
+extern _Atomic uint64_t cache__epoch_global;
+
+static inline void cache__epoch_enter(cache__epoch_rec_t *r) {
+  uint64_t g = atomic_load_explicit(&cache__epoch_global, memory_order_relaxed);
+  atomic_store_explicit(&r->word, g << 1 | 1, memory_order_relaxed);
+  /* The announcement must be visible before any shared read: a writer
+   * that has not seen it may already be freeing what the reads find. */
+  atomic_thread_fence(memory_order_seq_cst);
+}
+
+static inline void cache__epoch_leave(cache__epoch_rec_t *r) {
+  atomic_store_explicit(&r->word, 0, memory_order_release);
+}
+
+/* The stamp for memory just unlinked (the unlinking stores come first). */
+uint64_t cache__epoch_stamp(void);
+
+/* Memory stamped with this epoch or an earlier one can be freed now. Tries
+ * to move the epoch on first. */
+uint64_t cache__epoch_reclaimable(void);
+
+/* Waits until every reader that was reading at the call has left, so that
+ * whatever was unlinked before it can be freed. Readers take no lock, so
+ * it may be called with locks held; never while reading. */
+void cache__epoch_synchronize(void);
+
+#endif

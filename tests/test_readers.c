@@ -1,0 +1,366 @@
+/* Lookups without the lock: the epoch scheme that keeps what they read
+ * alive (white box), and hits that stay right and counted while other
+ * threads delete, evict, replace and clear the same keys.
+ * Linked against the static test build of the library (internal symbols). */
+#define _POSIX_C_SOURCE 200809L
+#include "test_util.h"
+
+#include "epoch.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* ---- epoch (white box) ---------------------------------------------------
+ */
+
+/* A thread that stays inside a read until told to leave. */
+typedef struct reader {
+  pthread_t thread;
+  atomic_int state; /* 0 starting, 1 reading, 2 told to leave */
+} reader_t;
+
+static void *reader_main(void *arg) {
+  reader_t *r = arg;
+  cache__epoch_rec_t *rec = cache__epoch_self();
+  if (rec == NULL)
+    return NULL;
+  cache__epoch_enter(rec);
+  atomic_store(&r->state, 1);
+  while (atomic_load(&r->state) != 2)
+    sleep_ms(1);
+  cache__epoch_leave(rec);
+  return NULL;
+}
+
+static void reader_start(reader_t *r) {
+  atomic_init(&r->state, 0);
+  ck_assert_int_eq(pthread_create(&r->thread, NULL, reader_main, r), 0);
+  while (atomic_load(&r->state) != 1)
+    sleep_ms(1);
+}
+
+static void reader_stop(reader_t *r) {
+  atomic_store(&r->state, 2);
+  ck_assert_int_eq(pthread_join(r->thread, NULL), 0);
+}
+
+START_TEST(a_reader_holds_back_reclamation) {
+  reader_t r;
+  reader_start(&r);
+  uint64_t stamp = cache__epoch_stamp();
+  for (int i = 0; i < 10; i++)
+    ck_assert_uint_lt(cache__epoch_reclaimable(), stamp);
+  reader_stop(&r);
+  /* Two moves of the epoch, each possible now. */
+  cache__epoch_reclaimable();
+  cache__epoch_reclaimable();
+  ck_assert_uint_ge(cache__epoch_reclaimable(), stamp);
+}
+END_TEST
+
+static atomic_bool synchronized;
+
+static void *synchronize_main(void *arg) {
+  (void)arg;
+  cache__epoch_synchronize();
+  atomic_store(&synchronized, true);
+  return NULL;
+}
+
+START_TEST(synchronize_waits_for_the_readers_under_way) {
+  reader_t r;
+  reader_start(&r);
+  atomic_store(&synchronized, false);
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, synchronize_main, NULL), 0);
+  sleep_ms(50);
+  ck_assert(!atomic_load(&synchronized));
+  reader_stop(&r);
+  ck_assert_int_eq(pthread_join(t, NULL), 0);
+  ck_assert(atomic_load(&synchronized));
+  /* With no reader at all it returns at once. */
+  cache__epoch_synchronize();
+}
+END_TEST
+
+static void *record_of_thread(void *arg) {
+  *(cache__epoch_rec_t **)arg = cache__epoch_self();
+  return NULL;
+}
+
+START_TEST(an_ended_threads_record_is_taken_over) {
+  cache__epoch_rec_t *first = NULL;
+  for (int i = 0; i < 20; i++) {
+    cache__epoch_rec_t *rec = NULL;
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, record_of_thread, &rec), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_ptr_nonnull(rec);
+    if (first == NULL)
+      first = rec;
+    /* One thread at a time: the records do not grow with the threads. */
+    ck_assert_ptr_eq(rec, first);
+  }
+}
+END_TEST
+
+START_TEST(a_fork_child_is_not_held_back_by_a_reader_of_the_parent) {
+  reader_t r;
+  reader_start(&r);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    alarm(10); /* a hang shows as SIGALRM */
+    cache__epoch_synchronize();
+    _exit(0);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  reader_stop(&r);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "child status %d", status);
+}
+END_TEST
+
+/* ---- hits under churn ------------------------------------------------------
+ */
+
+#define KEYS 512
+#define VALUE_LEN 64
+#define READERS 2
+#define READS 150000
+#define WRITES 60000
+
+/* Every value of key k, whatever its version, starts with k and is a
+ * pattern of k and the version after: a hit on memory freed and reused for
+ * another entry shows up as a value of another key. */
+static void value_of(uint32_t k, uint32_t version, unsigned char *v) {
+  memcpy(v, &k, sizeof k);
+  memcpy(v + 4, &version, sizeof version);
+  for (int i = 8; i < VALUE_LEN; i++)
+    v[i] = (unsigned char)(k * 31u + version + (unsigned)i);
+}
+
+static bool value_ok(uint32_t k, const unsigned char *v) {
+  uint32_t got, version;
+  memcpy(&got, v, sizeof got);
+  memcpy(&version, v + 4, sizeof version);
+  unsigned char want[VALUE_LEN];
+  value_of(k, version, want);
+  return got == k && memcmp(v, want, VALUE_LEN) == 0;
+}
+
+static void key_of(uint32_t k, char *key) { snprintf(key, 16, "key-%u", k); }
+
+typedef struct churn {
+  cache_t *cache;
+  atomic_int bad; /* wrong values or unexpected statuses */
+  atomic_bool writing;
+  uint64_t gets[READERS];
+} churn_t;
+
+typedef struct churn_arg {
+  churn_t *churn;
+  int id;
+} churn_arg_t;
+
+static void *churn_reader(void *arg) {
+  churn_arg_t *a = arg;
+  char key[16];
+  unsigned char v[VALUE_LEN];
+  uint32_t seed = 7u + (uint32_t)a->id;
+  for (int i = 0; i < READS; i++) {
+    seed = seed * 1103515245u + 12345u;
+    /* Mostly a hot handful, so that entries turn protected and are read
+     * without the lock; the rest spread over every key. */
+    uint32_t k = (seed >> 8) % 4 == 0 ? (seed >> 12) % KEYS : (seed >> 12) % 8;
+    key_of(k, key);
+    size_t len = 0;
+    int rc = cache_get(a->churn->cache, key, strlen(key), v, sizeof v, &len);
+    a->churn->gets[a->id]++;
+    if (rc == CACHE_OK ? len != VALUE_LEN || !value_ok(k, v)
+                       : rc != CACHE_NOT_FOUND)
+      atomic_fetch_add(&a->churn->bad, 1);
+  }
+  return NULL;
+}
+
+static void *churn_writer(void *arg) {
+  churn_t *c = arg;
+  char key[16];
+  unsigned char v[VALUE_LEN];
+  uint32_t seed = 99;
+  for (uint32_t i = 0; i < WRITES; i++) {
+    seed = seed * 1103515245u + 12345u;
+    uint32_t k = (seed >> 8) % 4 == 0 ? (seed >> 12) % KEYS : (seed >> 12) % 8;
+    key_of(k, key);
+    int rc;
+    switch ((seed >> 4) % 16) {
+    case 0:
+      rc = cache_delete(c->cache, key, strlen(key));
+      if (rc == CACHE_NOT_FOUND)
+        rc = CACHE_OK;
+      break;
+    case 1:
+      /* Empties every table, which then shrink, and fill up again. */
+      rc = i % 64 == 1 ? cache_clear(c->cache) : CACHE_OK;
+      break;
+    default:
+      value_of(k, i, v);
+      rc = cache_set(c->cache, key, strlen(key), v, sizeof v, 0);
+    }
+    if (rc != CACHE_OK)
+      atomic_fetch_add(&c->bad, 1);
+  }
+  atomic_store(&c->writing, false);
+  return NULL;
+}
+
+static atomic_ulong removed_seen;
+
+static void count_removed(const void *key, size_t key_len, const void *value,
+                          size_t value_len, int reason, void *ctx) {
+  (void)key;
+  (void)key_len;
+  (void)reason;
+  (void)ctx;
+  uint32_t k;
+  /* The listener sees the entry whole, even while readers may hold it. */
+  if (value_len == VALUE_LEN) {
+    memcpy(&k, value, sizeof k);
+    if (value_ok(k, value))
+      atomic_fetch_add(&removed_seen, 1);
+  }
+}
+
+static void churn_run(bool listener) {
+  cache_options_t o;
+  cache_options_init(&o); /* the default policy reads hits without the lock */
+  o.max_entries = 128;
+  if (listener)
+    o.on_remove = count_removed;
+  churn_t c = {.cache = NULL};
+  atomic_init(&c.bad, 0);
+  atomic_init(&c.writing, true);
+  ASSERT_OK(cache_create(&o, &c.cache));
+  atomic_store(&removed_seen, 0);
+
+  pthread_t w, r[READERS];
+  churn_arg_t args[READERS];
+  ck_assert_int_eq(pthread_create(&w, NULL, churn_writer, &c), 0);
+  for (int i = 0; i < READERS; i++) {
+    args[i] = (churn_arg_t){&c, i};
+    ck_assert_int_eq(pthread_create(&r[i], NULL, churn_reader, &args[i]), 0);
+  }
+  for (int i = 0; i < READERS; i++)
+    ck_assert_int_eq(pthread_join(r[i], NULL), 0);
+  ck_assert_int_eq(pthread_join(w, NULL), 0);
+  int bad = atomic_load(&c.bad);
+  ck_assert_int_eq(bad, 0);
+
+  cache_stats_t st = tu_stats(c.cache);
+  ck_assert_uint_eq(st.hits + st.misses, c.gets[0] + c.gets[1]);
+  ck_assert_uint_gt(st.hits, 0);
+  ck_assert_uint_le(st.entries, 128);
+  cache_destroy(c.cache);
+  /* Every entry set was removed once, whole, for one reason or another
+   * (the last ones by the destroy). */
+  if (listener)
+    ck_assert_uint_eq(atomic_load(&removed_seen), st.sets);
+}
+
+START_TEST(hits_read_the_right_value_while_writers_churn) { churn_run(false); }
+END_TEST
+
+START_TEST(hits_read_the_right_value_while_a_listener_runs) { churn_run(true); }
+END_TEST
+
+static void *hot_reader(void *arg) {
+  cache_t *cache = arg;
+  char buf[8];
+  size_t len;
+  for (int i = 0; i < 5000; i++)
+    if (cache_get(cache, "hot", 3, buf, sizeof buf, &len) != CACHE_OK ||
+        len != 5 || memcmp(buf, "value", 5) != 0)
+      return (void *)1;
+  return NULL;
+}
+
+/* A cache of the default policy, whose hits are read without the lock. */
+static cache_t *make_default_cache(void) {
+  tu_config_t cfg = {.policy = CACHE_POLICY_TINYLFU, .max_entries = 1000};
+  return tu_make_cache_cfg(&cfg);
+}
+
+START_TEST(every_hit_is_counted_once) {
+  cache_t *cache = make_default_cache();
+  ASSERT_OK(tu_set(cache, "hot", "value", 0));
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++)
+    ck_assert_int_eq(pthread_create(&t[i], NULL, hot_reader, cache), 0);
+  for (int i = 0; i < 2; i++) {
+    void *rc;
+    ck_assert_int_eq(pthread_join(t[i], &rc), 0);
+    ck_assert_ptr_null(rc);
+  }
+  /* A buffer too small is a hit too, and says how much room it needs. */
+  char small[2];
+  size_t len = 0;
+  ASSERT_STATUS(cache_get(cache, "hot", 3, small, sizeof small, &len),
+                CACHE_ETOOSMALL);
+  ck_assert_uint_eq(len, 5);
+  cache_stats_t st = tu_stats(cache);
+  ck_assert_uint_eq(st.hits, 10001);
+  ck_assert_uint_eq(st.misses, 0);
+  cache_destroy(cache);
+}
+END_TEST
+
+START_TEST(no_hit_after_delete_or_close) {
+  cache_t *cache = make_default_cache();
+  char buf[8];
+  size_t len;
+  ASSERT_OK(tu_set(cache, "k", "v1", 0));
+  for (int i = 0; i < 50; i++) /* hot: read without the lock from now */
+    ASSERT_OK(cache_get(cache, "k", 1, buf, sizeof buf, &len));
+  ASSERT_OK(tu_set(cache, "k", "v2", 0));
+  ASSERT_VALUE(cache, "k", "v2");
+  ASSERT_OK(tu_delete(cache, "k"));
+  ASSERT_MISSING(cache, "k");
+  ASSERT_OK(tu_set(cache, "k", "v3", 0));
+  ASSERT_OK(cache_close(cache));
+  ASSERT_STATUS(cache_get(cache, "k", 1, buf, sizeof buf, &len), CACHE_ECLOSED);
+  cache_destroy(cache);
+}
+END_TEST
+
+static Suite *readers_suite(void) {
+  Suite *s = suite_create("readers");
+  TCase *epoch = tcase_create("epoch");
+  tcase_add_test(epoch, a_reader_holds_back_reclamation);
+  tcase_add_test(epoch, synchronize_waits_for_the_readers_under_way);
+  tcase_add_test(epoch, an_ended_threads_record_is_taken_over);
+  tcase_add_test(epoch,
+                 a_fork_child_is_not_held_back_by_a_reader_of_the_parent);
+  suite_add_tcase(s, epoch);
+  TCase *hits = tcase_create("hits");
+  tcase_set_timeout(hits, 120);
+  tcase_add_test(hits, hits_read_the_right_value_while_writers_churn);
+  tcase_add_test(hits, hits_read_the_right_value_while_a_listener_runs);
+  tcase_add_test(hits, every_hit_is_counted_once);
+  tcase_add_test(hits, no_hit_after_delete_or_close);
+  suite_add_tcase(s, hits);
+  return s;
+}
+
+int main(void) { return tu_run(readers_suite()); }
