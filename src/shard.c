@@ -122,9 +122,18 @@ static void unlink_cleared(cache__entry_t *e, void *arg) {
   cache__shard_unlink(a[0], a[1], e, CACHE_REMOVED_CLEARED, false, a[2]);
 }
 
+/* Frees what can be freed of the limbo now. A shard that falls quiet
+ * would otherwise keep its last removed entries until it is used again:
+ * clears and expiry passes (the reaper's too) end with this. */
+static void tidy(cache_t *c, cache__shard_t *s, cache__graveyard_t *g) {
+  if (s->limbo_len > 0)
+    cache__shard_reclaim(c, s, false, g);
+}
+
 void cache__shard_clear(cache_t *c, cache__shard_t *s, cache__graveyard_t *g) {
   void *args[3] = {c, s, g};
   cache__store_drain(&s->store, unlink_cleared, args);
+  tidy(c, s, g);
 }
 
 uint64_t cache__shard_expire(cache_t *c, cache__shard_t *s, uint64_t now,
@@ -136,6 +145,8 @@ uint64_t cache__shard_expire(cache_t *c, cache__shard_t *s, uint64_t now,
     cache__shard_unlink(c, s, e, CACHE_REMOVED_EXPIRED, false, g);
     n++;
   }
+  if (n < max) /* the last batch of a pass */
+    tidy(c, s, g);
   return n;
 }
 

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test_util.h"
 
+#include "cache_int.h"
 #include "epoch.h"
 
 #include <pthread.h>
@@ -344,6 +345,33 @@ START_TEST(no_hit_after_delete_or_close) {
 }
 END_TEST
 
+/* Removed entries wait in their shard's limbo for the lookups that may
+ * read them; a cache that falls quiet has them freed by its next expiry
+ * pass (the reaper's, or cache_cleanup), not only by later removals. */
+START_TEST(a_quiet_cache_frees_its_limbo_on_a_cleanup_pass) {
+  cache_t *cache = make_default_cache();
+  char key[16];
+  for (uint32_t k = 0; k < 200; k++) {
+    key_of(k, key);
+    ASSERT_OK(cache_set(cache, key, strlen(key), "v", 1, 0));
+  }
+  for (uint32_t k = 0; k < 200; k++) {
+    key_of(k, key);
+    ASSERT_OK(cache_delete(cache, key, strlen(key)));
+  }
+  uint64_t waiting = 0;
+  for (uint32_t i = 0; i <= cache->shard_mask; i++)
+    waiting += cache->shards[i].limbo_len;
+  ck_assert_uint_gt(waiting, 0);
+  /* Two epochs must pass after the last removal: two passes at most. */
+  ASSERT_OK(cache_cleanup(cache, NULL));
+  ASSERT_OK(cache_cleanup(cache, NULL));
+  for (uint32_t i = 0; i <= cache->shard_mask; i++)
+    ck_assert_uint_eq(cache->shards[i].limbo_len, 0);
+  cache_destroy(cache);
+}
+END_TEST
+
 static Suite *readers_suite(void) {
   Suite *s = suite_create("readers");
   TCase *epoch = tcase_create("epoch");
@@ -359,6 +387,7 @@ static Suite *readers_suite(void) {
   tcase_add_test(hits, hits_read_the_right_value_while_a_listener_runs);
   tcase_add_test(hits, every_hit_is_counted_once);
   tcase_add_test(hits, no_hit_after_delete_or_close);
+  tcase_add_test(hits, a_quiet_cache_frees_its_limbo_on_a_cleanup_pass);
   suite_add_tcase(s, hits);
   return s;
 }
