@@ -16,6 +16,12 @@ static pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(cache__epoch_rec_t *) records;
 static uint32_t next_index;
 
+/* Records owned by live threads: when the only one is the caller's (or
+ * there is none), nothing can be read behind its back. Changes only when a
+ * thread takes or gives back a record, so the line stays in every core's
+ * cache. */
+static _Atomic uint32_t live_records;
+
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t key;
 static bool key_made;
@@ -27,6 +33,7 @@ static void release(void *arg) {
   self = NULL; /* a later call in this thread's exit takes a record anew */
   atomic_store_explicit(&r->word, 0, memory_order_release);
   atomic_store_explicit(&r->in_use, false, memory_order_release);
+  atomic_fetch_sub(&live_records, 1);
 }
 
 static void before_fork(void) { pthread_mutex_lock(&records_lock); }
@@ -39,8 +46,11 @@ static void after_fork_child(void) {
   for (cache__epoch_rec_t *r = atomic_load(&records); r != NULL; r = r->next) {
     if (r == self)
       continue;
-    atomic_store(&r->word, 0);
-    atomic_store(&r->in_use, false);
+    if (atomic_load(&r->in_use)) {
+      atomic_store(&r->word, 0);
+      atomic_store(&r->in_use, false);
+      atomic_fetch_sub(&live_records, 1);
+    }
   }
   pthread_mutex_unlock(&records_lock);
 }
@@ -65,8 +75,10 @@ static cache__epoch_rec_t *adopt(void) {
     r->next = atomic_load_explicit(&records, memory_order_relaxed);
     atomic_store_explicit(&records, r, memory_order_release);
   }
-  if (r != NULL)
+  if (r != NULL) {
     atomic_store(&r->in_use, true);
+    atomic_fetch_add(&live_records, 1);
+  }
   pthread_mutex_unlock(&records_lock);
   if (r != NULL && pthread_setspecific(key, r) != 0) {
     release(r);
@@ -86,6 +98,15 @@ uint64_t cache__epoch_stamp(void) {
    * reader that announces a later epoch must not find what was unlinked. */
   atomic_thread_fence(memory_order_seq_cst);
   return atomic_load_explicit(&cache__epoch_global, memory_order_relaxed);
+}
+
+bool cache__epoch_alone(void) {
+  /* Pairs with the fetch_add of a thread taking its first record, which
+   * comes before its first read: if that add is not seen here, the read
+   * will see what the caller unlinked. */
+  atomic_thread_fence(memory_order_seq_cst);
+  uint32_t n = atomic_load_explicit(&live_records, memory_order_relaxed);
+  return n == 0 || (n == 1 && self != NULL);
 }
 
 /* Moves the epoch on from g if every thread reading has seen g. */
@@ -108,6 +129,8 @@ uint64_t cache__epoch_reclaimable(void) {
 }
 
 void cache__epoch_synchronize(void) {
+  if (cache__epoch_alone())
+    return;
   uint64_t target = cache__epoch_stamp() + 2;
   for (;;) {
     uint64_t g = atomic_load(&cache__epoch_global);

@@ -44,6 +44,12 @@ static inline void cache__epoch_leave(cache__epoch_rec_t *r) {
   atomic_store_explicit(&r->word, 0, memory_order_release);
 }
 
+/* True if no thread but the caller can be reading, nor start reading
+ * what the caller has already unlinked: then it may free it at once.
+ * That is the case of a program with one thread, which thus reuses the
+ * memory of an entry it evicts while that memory is still in its cache. */
+bool cache__epoch_alone(void);
+
 /* The stamp for memory just unlinked (the unlinking stores come first). */
 uint64_t cache__epoch_stamp(void);
 

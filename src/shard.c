@@ -79,6 +79,11 @@ void cache__shard_reclaim(cache_t *c, cache__shard_t *s, bool all,
  * lookup without the lock can be reading it. */
 static void retire(cache_t *c, cache__shard_t *s, cache__entry_t *e,
                    cache__graveyard_t *g) {
+  if (cache__epoch_alone()) {
+    e->link.next = g->dead;
+    g->dead = &e->link;
+    return;
+  }
   limbo_push(s, &e->link, cache__epoch_stamp());
   if (s->limbo_len >= s->limbo_check)
     cache__shard_reclaim(c, s, false, g);

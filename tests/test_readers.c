@@ -55,6 +55,49 @@ static void reader_stop(reader_t *r) {
   ck_assert_int_eq(pthread_join(r->thread, NULL), 0);
 }
 
+/* A thread that has taken its epoch record and idles, outside any read,
+ * until told to end. */
+typedef struct idler {
+  pthread_t thread;
+  atomic_int state; /* 0 starting, 1 idling, 2 told to end */
+} idler_t;
+
+static void *idler_main(void *arg) {
+  idler_t *t = arg;
+  if (cache__epoch_self() == NULL)
+    return NULL;
+  atomic_store(&t->state, 1);
+  while (atomic_load(&t->state) != 2)
+    sleep_ms(1);
+  return NULL;
+}
+
+static void idler_start(idler_t *t) {
+  atomic_init(&t->state, 0);
+  ck_assert_int_eq(pthread_create(&t->thread, NULL, idler_main, t), 0);
+  while (atomic_load(&t->state) != 1)
+    sleep_ms(1);
+}
+
+static void idler_stop(idler_t *t) {
+  atomic_store(&t->state, 2);
+  ck_assert_int_eq(pthread_join(t->thread, NULL), 0);
+}
+
+START_TEST(a_lone_thread_frees_at_once) {
+  /* No other thread has a record: nobody can be reading. */
+  ck_assert(cache__epoch_alone());
+  ck_assert_ptr_nonnull(cache__epoch_self());
+  ck_assert(cache__epoch_alone());
+  idler_t t;
+  idler_start(&t);
+  ck_assert(!cache__epoch_alone());
+  idler_stop(&t);
+  /* Its record was given back when it ended. */
+  ck_assert(cache__epoch_alone());
+}
+END_TEST
+
 START_TEST(a_reader_holds_back_reclamation) {
   reader_t r;
   reader_start(&r);
@@ -349,6 +392,9 @@ END_TEST
  * read them; a cache that falls quiet has them freed by its next expiry
  * pass (the reaper's, or cache_cleanup), not only by later removals. */
 START_TEST(a_quiet_cache_frees_its_limbo_on_a_cleanup_pass) {
+  /* Another thread that has read once: removals go through the limbo. */
+  idler_t t;
+  idler_start(&t);
   cache_t *cache = make_default_cache();
   char key[16];
   for (uint32_t k = 0; k < 200; k++) {
@@ -369,12 +415,14 @@ START_TEST(a_quiet_cache_frees_its_limbo_on_a_cleanup_pass) {
   for (uint32_t i = 0; i <= cache->shard_mask; i++)
     ck_assert_uint_eq(cache->shards[i].limbo_len, 0);
   cache_destroy(cache);
+  idler_stop(&t);
 }
 END_TEST
 
 static Suite *readers_suite(void) {
   Suite *s = suite_create("readers");
   TCase *epoch = tcase_create("epoch");
+  tcase_add_test(epoch, a_lone_thread_frees_at_once);
   tcase_add_test(epoch, a_reader_holds_back_reclamation);
   tcase_add_test(epoch, synchronize_waits_for_the_readers_under_way);
   tcase_add_test(epoch, an_ended_threads_record_is_taken_over);
