@@ -166,8 +166,12 @@ static int resize(cache__store_t *st, cache__mem_t *mem, size_t new_n) {
 }
 
 int cache__store_reserve(cache__store_t *st, cache__mem_t *mem) {
-  /* At most 3/4 full: probes stay short. */
-  if ((cache__store_count(st) + 1) * 4 <= (uint64_t)(st->mask + 1) * 3)
+  /* At most 4/5 full. Probes stay short (a miss reads about 13 slots, two
+   * lines, and dereferences no entry unless 16 bits of hash match), and
+   * the table is as small as that allows: which slots a workload keeps
+   * reading decides whether they stay in the CPU's caches. W1's table at
+   * 4/5 (76% full, 1 MB) against 3/4 (38%, 2 MB): 1 thread +16%. */
+  if ((cache__store_count(st) + 1) * 5 <= (uint64_t)(st->mask + 1) * 4)
     return 0;
   return resize(st, mem, (st->mask + 1) * 2);
 }
@@ -205,7 +209,7 @@ void cache__store_remove(cache__store_t *st, cache__mem_t *mem,
   bump(&st->count, (uint64_t)-1);
   bump(&st->bytes, (uint64_t)0 - footprint);
   /* Halved at an eighth, the table is a quarter full: well below the
-   * three quarters at which it doubles again. */
+   * four fifths at which it doubles again. */
   size_t n = st->mask + 1;
   if (n > INITIAL_SLOTS && cache__store_count(st) < n / 8)
     resize(st, mem, n / 2);
