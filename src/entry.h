@@ -120,10 +120,26 @@ static inline int cache__entry_is_expired(const cache__entry_t *e,
          now >= ((const cache__deadline_t *)(const void *)e->data)->at;
 }
 
+/* Keys of 8 to 16 bytes (the common size of ids and short names) are
+ * compared as two 8-byte words, which may overlap, instead of by a call
+ * to memcmp. */
+static inline bool cache__keys_equal(const unsigned char *a, const void *key,
+                                     size_t n) {
+  const unsigned char *b = key;
+  if (n < 8 || n > 16)
+    return memcmp(a, b, n) == 0;
+  uint64_t a0, a1, b0, b1;
+  memcpy(&a0, a, 8);
+  memcpy(&b0, b, 8);
+  memcpy(&a1, a + n - 8, 8);
+  memcpy(&b1, b + n - 8, 8);
+  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 static inline int cache__entry_matches(const cache__entry_t *e, uint32_t hash,
                                        const void *key, size_t key_len) {
   return e->hash == hash && e->key_len == key_len &&
-         memcmp(cache__entry_key(e), key, key_len) == 0;
+         cache__keys_equal(cache__entry_key(e), key, key_len);
 }
 
 /* Intrusive list helpers shared by the policies. A list is a sentinel link
