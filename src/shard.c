@@ -61,8 +61,12 @@ void cache__shard_reclaim(cache_t *c, cache__shard_t *s, bool all,
                           cache__graveyard_t *g) {
   (void)c;
   uint64_t safe = all ? UINT64_MAX : cache__epoch_reclaimable();
+  /* A limbo that grew while a reader held the epoch back is given back a
+   * few batches at a time, so that no caller waits long behind the lock. */
+  uint32_t max = all ? UINT32_MAX : 4 * LIMBO_BATCH;
   cache__link_t *l;
-  while ((l = s->limbo_head) != NULL && (uint64_t)(uintptr_t)l->prev <= safe) {
+  while (max-- > 0 && (l = s->limbo_head) != NULL &&
+         (uint64_t)(uintptr_t)l->prev <= safe) {
     s->limbo_head = l->next;
     if (s->limbo_head == NULL)
       s->limbo_tail = NULL;
@@ -70,8 +74,8 @@ void cache__shard_reclaim(cache_t *c, cache__shard_t *s, bool all,
     l->next = g->dead;
     g->dead = l;
   }
-  /* Stamps only grow along the list, so what is left is not yet safe:
-   * look again only after another batch. */
+  /* Stamps only grow along the list, so what is left is mostly not yet
+   * safe: look again only after another batch. */
   s->limbo_check = s->limbo_len + LIMBO_BATCH;
 }
 
