@@ -101,11 +101,13 @@ uint64_t cache__epoch_stamp(void) {
 }
 
 bool cache__epoch_alone(void) {
-  /* Pairs with the fetch_add of a thread taking its first record, which
-   * comes before its first read: if that add is not seen here, the read
-   * will see what the caller unlinked. */
+  /* The fence pairs with the fetch_add of a thread taking its first
+   * record, which comes before its first read: if that add is not seen
+   * here, the read will see what the caller unlinked. The acquire pairs
+   * with the fetch_sub of a thread that has ended: its last reads come
+   * before whatever the caller frees next. */
   atomic_thread_fence(memory_order_seq_cst);
-  uint32_t n = atomic_load_explicit(&live_records, memory_order_relaxed);
+  uint32_t n = atomic_load_explicit(&live_records, memory_order_acquire);
   return n == 0 || (n == 1 && self != NULL);
 }
 
