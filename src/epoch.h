@@ -34,7 +34,9 @@ extern _Atomic uint64_t cache__epoch_global;
 
 static inline void cache__epoch_enter(cache__epoch_rec_t *r) {
   uint64_t g = atomic_load_explicit(&cache__epoch_global, memory_order_relaxed);
-  atomic_store_explicit(&r->word, g << 1 | 1, memory_order_relaxed);
+  /* Release: a thread that sees this announcement has seen the reads of
+   * this thread's earlier lookups end, as if it had seen it leave. */
+  atomic_store_explicit(&r->word, g << 1 | 1, memory_order_release);
   /* The announcement must be visible before any shared read: a writer
    * that has not seen it may already be freeing what the reads find. */
   atomic_thread_fence(memory_order_seq_cst);
