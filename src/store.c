@@ -75,29 +75,12 @@ void cache__store_free(cache__store_t *st, cache__mem_t *mem) {
   st->table = NULL;
 }
 
-cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
-                                  const void *key, size_t key_len) {
+/* The probe of both lookups. Loads are atomic for the one without the
+ * lock (they cost nothing more under it), and the probe is bounded: a table
+ * changing under it may show no empty slot. */
+static cache__entry_t *probe(const uint64_t *slots, size_t mask, uint32_t hash,
+                             const void *key, size_t key_len) {
   const uint64_t tag = tag_bits(hash);
-  for (size_t i = home_of(st, hash);; i = (i + 1) & st->mask) {
-    uint64_t slot = st->slots[i];
-    if (slot == 0)
-      return NULL;
-    if ((slot & ~ADDRESS_MASK) == tag) {
-      cache__entry_t *e = entry_in(slot);
-      if (cache__entry_matches(e, hash, key, key_len))
-        return e;
-    }
-  }
-}
-
-cache__entry_t *cache__store_find_shared(const cache__store_t *st,
-                                         uint32_t hash, const void *key,
-                                         size_t key_len) {
-  const uint64_t *table = __atomic_load_n(&st->table, __ATOMIC_ACQUIRE);
-  const size_t mask = (size_t)table[HEAD_WORDS - 1];
-  const uint64_t *slots = table + HEAD_WORDS;
-  const uint64_t tag = tag_bits(hash);
-  /* A table changing under the probe may show no empty slot: bounded. */
   for (size_t i = hash & mask, n = 0; n <= mask; i = (i + 1) & mask, n++) {
     uint64_t slot = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
     if (slot == 0)
@@ -109,6 +92,19 @@ cache__entry_t *cache__store_find_shared(const cache__store_t *st,
     }
   }
   return NULL;
+}
+
+cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
+                                  const void *key, size_t key_len) {
+  return probe(st->slots, st->mask, hash, key, key_len);
+}
+
+cache__entry_t *cache__store_find_shared(const cache__store_t *st,
+                                         uint32_t hash, const void *key,
+                                         size_t key_len) {
+  const uint64_t *table = __atomic_load_n(&st->table, __ATOMIC_ACQUIRE);
+  return probe(table + HEAD_WORDS, (size_t)table[HEAD_WORDS - 1], hash, key,
+               key_len);
 }
 
 static void place(uint64_t *slots, size_t mask, uint64_t slot, uint32_t hash) {

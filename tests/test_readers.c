@@ -24,64 +24,40 @@ static void sleep_ms(long ms) {
 /* ---- epoch (white box) ---------------------------------------------------
  */
 
-/* A thread that stays inside a read until told to leave. */
-typedef struct reader {
+/* A thread that takes its epoch record, then stays inside a read (or,
+ * if not `reading`, idles outside any) until told to end. */
+typedef struct holder {
   pthread_t thread;
-  atomic_int state; /* 0 starting, 1 reading, 2 told to leave */
-} reader_t;
+  bool reading;
+  atomic_int state; /* 0 starting, 1 holding, 2 told to end */
+} holder_t;
 
-static void *reader_main(void *arg) {
-  reader_t *r = arg;
+static void *holder_main(void *arg) {
+  holder_t *h = arg;
   cache__epoch_rec_t *rec = cache__epoch_self();
   if (rec == NULL)
     return NULL;
-  cache__epoch_enter(rec);
-  atomic_store(&r->state, 1);
-  while (atomic_load(&r->state) != 2)
+  if (h->reading)
+    cache__epoch_enter(rec);
+  atomic_store(&h->state, 1);
+  while (atomic_load(&h->state) != 2)
     sleep_ms(1);
-  cache__epoch_leave(rec);
+  if (h->reading)
+    cache__epoch_leave(rec);
   return NULL;
 }
 
-static void reader_start(reader_t *r) {
-  atomic_init(&r->state, 0);
-  ck_assert_int_eq(pthread_create(&r->thread, NULL, reader_main, r), 0);
-  while (atomic_load(&r->state) != 1)
+static void holder_start(holder_t *h, bool reading) {
+  h->reading = reading;
+  atomic_init(&h->state, 0);
+  ck_assert_int_eq(pthread_create(&h->thread, NULL, holder_main, h), 0);
+  while (atomic_load(&h->state) != 1)
     sleep_ms(1);
 }
 
-static void reader_stop(reader_t *r) {
-  atomic_store(&r->state, 2);
-  ck_assert_int_eq(pthread_join(r->thread, NULL), 0);
-}
-
-/* A thread that has taken its epoch record and idles, outside any read,
- * until told to end. */
-typedef struct idler {
-  pthread_t thread;
-  atomic_int state; /* 0 starting, 1 idling, 2 told to end */
-} idler_t;
-
-static void *idler_main(void *arg) {
-  idler_t *t = arg;
-  if (cache__epoch_self() == NULL)
-    return NULL;
-  atomic_store(&t->state, 1);
-  while (atomic_load(&t->state) != 2)
-    sleep_ms(1);
-  return NULL;
-}
-
-static void idler_start(idler_t *t) {
-  atomic_init(&t->state, 0);
-  ck_assert_int_eq(pthread_create(&t->thread, NULL, idler_main, t), 0);
-  while (atomic_load(&t->state) != 1)
-    sleep_ms(1);
-}
-
-static void idler_stop(idler_t *t) {
-  atomic_store(&t->state, 2);
-  ck_assert_int_eq(pthread_join(t->thread, NULL), 0);
+static void holder_stop(holder_t *h) {
+  atomic_store(&h->state, 2);
+  ck_assert_int_eq(pthread_join(h->thread, NULL), 0);
 }
 
 START_TEST(a_lone_thread_frees_at_once) {
@@ -89,22 +65,22 @@ START_TEST(a_lone_thread_frees_at_once) {
   ck_assert(cache__epoch_alone());
   ck_assert_ptr_nonnull(cache__epoch_self());
   ck_assert(cache__epoch_alone());
-  idler_t t;
-  idler_start(&t);
+  holder_t t;
+  holder_start(&t, false);
   ck_assert(!cache__epoch_alone());
-  idler_stop(&t);
+  holder_stop(&t);
   /* Its record was given back when it ended. */
   ck_assert(cache__epoch_alone());
 }
 END_TEST
 
 START_TEST(a_reader_holds_back_reclamation) {
-  reader_t r;
-  reader_start(&r);
+  holder_t r;
+  holder_start(&r, true);
   uint64_t stamp = cache__epoch_stamp();
   for (int i = 0; i < 10; i++)
     ck_assert_uint_lt(cache__epoch_reclaimable(), stamp);
-  reader_stop(&r);
+  holder_stop(&r);
   /* Two moves of the epoch, each possible now. */
   cache__epoch_reclaimable();
   cache__epoch_reclaimable();
@@ -122,14 +98,14 @@ static void *synchronize_main(void *arg) {
 }
 
 START_TEST(synchronize_waits_for_the_readers_under_way) {
-  reader_t r;
-  reader_start(&r);
+  holder_t r;
+  holder_start(&r, true);
   atomic_store(&synchronized, false);
   pthread_t t;
   ck_assert_int_eq(pthread_create(&t, NULL, synchronize_main, NULL), 0);
   sleep_ms(50);
   ck_assert(!atomic_load(&synchronized));
-  reader_stop(&r);
+  holder_stop(&r);
   ck_assert_int_eq(pthread_join(t, NULL), 0);
   ck_assert(atomic_load(&synchronized));
   /* With no reader at all it returns at once. */
@@ -159,8 +135,8 @@ START_TEST(an_ended_threads_record_is_taken_over) {
 END_TEST
 
 START_TEST(a_fork_child_is_not_held_back_by_a_reader_of_the_parent) {
-  reader_t r;
-  reader_start(&r);
+  holder_t r;
+  holder_start(&r, true);
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
@@ -170,7 +146,7 @@ START_TEST(a_fork_child_is_not_held_back_by_a_reader_of_the_parent) {
   }
   int status;
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-  reader_stop(&r);
+  holder_stop(&r);
   ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                 "child status %d", status);
 }
@@ -393,8 +369,8 @@ END_TEST
  * pass (the reaper's, or cache_cleanup), not only by later removals. */
 START_TEST(a_quiet_cache_frees_its_limbo_on_a_cleanup_pass) {
   /* Another thread that has read once: removals go through the limbo. */
-  idler_t t;
-  idler_start(&t);
+  holder_t t;
+  holder_start(&t, false);
   cache_t *cache = make_default_cache();
   char key[16];
   for (uint32_t k = 0; k < 200; k++) {
@@ -415,7 +391,7 @@ START_TEST(a_quiet_cache_frees_its_limbo_on_a_cleanup_pass) {
   for (uint32_t i = 0; i <= cache->shard_mask; i++)
     ck_assert_uint_eq(cache->shards[i].limbo_len, 0);
   cache_destroy(cache);
-  idler_stop(&t);
+  holder_stop(&t);
 }
 END_TEST
 
