@@ -51,7 +51,8 @@ typedef struct cache__shard {
    * lock (epoch.h), oldest first, linked through link.next with their
    * epoch stamp in link.prev. */
   cache__link_t *limbo_head, *limbo_tail;
-  uint32_t limbo_len, limbo_check; /* try to free at this length */
+  uint32_t limbo_len, limbo_check;         /* try to free at this length */
+  uint64_t limbo_bytes, limbo_bytes_check; /* or at this many bytes */
   _Alignas(64) void *policy_state;
   cache__store_t store;
 } cache__shard_t;
@@ -128,6 +129,9 @@ struct cache {
 typedef struct cache__graveyard {
   cache__link_t *head;
   cache__link_t *dead;
+  /* A shard whose limbo outgrew its bound while a reader held the epoch
+   * back: cache__bury waits for that reader, then frees. */
+  struct cache__shard *stalled;
 } cache__graveyard_t;
 
 static inline uint64_t cache__now(const cache_t *c) {
@@ -155,7 +159,8 @@ uint64_t cache__shard_expire(cache_t *c, cache__shard_t *s, uint64_t now,
 bool cache__shard_evict(cache_t *c, cache__shard_t *s, uint64_t now, int reason,
                         bool keep_slot, cache__graveyard_t *g);
 /* Calls the listener for every entry on g and puts them in the limbo;
- * frees the dead ones. No lock held. */
+ * frees the dead ones, after waiting for the readers that hold back a
+ * limbo grown past its bound. No lock held. */
 void cache__bury(cache_t *c, cache__graveyard_t *g);
 /* Moves the limbo's entries that no lookup can still see to g->dead (all
  * of them if `all`: only when no other thread can use the cache). Lock of

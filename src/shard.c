@@ -42,11 +42,28 @@ static void count_removal(cache__shard_t *s, int reason) {
   }
 }
 
-/* Limbo entries are freed in batches: each batch costs a look at every
- * thread's epoch record. */
+/* Limbo entries are freed in batches, each of which costs a look at every
+ * thread's epoch record: a batch is 64 entries, or fewer when they add up
+ * to 64 KiB, so that large values do not pile up. The memory an entry
+ * holds in the limbo is memory the allocator cannot hand out again, and it
+ * makes the allocator take pages elsewhere. */
 #define LIMBO_BATCH 64
+#define LIMBO_BATCH_BYTES (64 * 1024)
+/* A reader descheduled in the middle of a lookup (more threads than CPUs)
+ * holds the epoch back for as long as it waits for a CPU, and meanwhile
+ * every removal in the process stays in some limbo. Past this many bytes
+ * in one shard's limbo, the thread that removes waits for that reader
+ * (outside the lock, in cache__bury) before it goes on: the memory a
+ * cache holds stays bounded, and the wait falls on the thread making the
+ * garbage. */
+#define LIMBO_MAX_BYTES (256 * 1024)
+
+static size_t entry_bytes(cache__link_t *l) {
+  return cache__entry_size_of(cache__entry_of(l));
+}
 
 static void limbo_push(cache__shard_t *s, cache__link_t *l, uint64_t stamp) {
+  s->limbo_bytes += entry_bytes(l);
   l->prev = (cache__link_t *)(uintptr_t)stamp;
   l->next = NULL;
   if (s->limbo_tail != NULL)
@@ -71,12 +88,14 @@ void cache__shard_reclaim(cache_t *c, cache__shard_t *s, bool all,
     if (s->limbo_head == NULL)
       s->limbo_tail = NULL;
     s->limbo_len--;
+    s->limbo_bytes -= entry_bytes(l);
     l->next = g->dead;
     g->dead = l;
   }
   /* Stamps only grow along the list, so what is left is mostly not yet
    * safe: look again only after another batch. */
   s->limbo_check = s->limbo_len + LIMBO_BATCH;
+  s->limbo_bytes_check = s->limbo_bytes + LIMBO_BATCH_BYTES;
 }
 
 /* e is unlinked from every structure: into the limbo with it, until no
@@ -89,8 +108,10 @@ static void retire(cache_t *c, cache__shard_t *s, cache__entry_t *e,
     return;
   }
   limbo_push(s, &e->link, cache__epoch_stamp());
-  if (s->limbo_len >= s->limbo_check)
+  if (s->limbo_len >= s->limbo_check || s->limbo_bytes >= s->limbo_bytes_check)
     cache__shard_reclaim(c, s, false, g);
+  if (s->limbo_bytes > LIMBO_MAX_BYTES)
+    g->stalled = s;
 }
 
 void cache__shard_unlink(cache_t *c, cache__shard_t *s, cache__entry_t *e,
@@ -200,6 +221,14 @@ void cache__bury(cache_t *c, cache__graveyard_t *g) {
       retire(c, s, cache__entry_of(l), g);
       l = next;
     } while (l != NULL && (cache__shard_t *)(void *)l->prev == s);
+    pthread_mutex_unlock(&s->lock);
+  }
+  cache__shard_t *s = g->stalled;
+  if (s != NULL) {
+    g->stalled = NULL;
+    cache__epoch_synchronize();
+    pthread_mutex_lock(&s->lock);
+    cache__shard_reclaim(c, s, false, g);
     pthread_mutex_unlock(&s->lock);
   }
   l = g->dead;

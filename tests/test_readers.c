@@ -395,6 +395,54 @@ START_TEST(a_quiet_cache_frees_its_limbo_on_a_cleanup_pass) {
 }
 END_TEST
 
+static void *stop_later(void *arg) {
+  sleep_ms(100);
+  holder_stop(arg);
+  return NULL;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* A reader stuck in the middle of a lookup (descheduled, say) holds the
+ * epoch back. Removals then wait in the limbo, but not without bound: the
+ * thread that removes waits for the reader once its shard's limbo passes
+ * 256 KiB. */
+START_TEST(a_stuck_reader_bounds_the_limbo_and_makes_writers_wait) {
+  tu_config_t cfg = {.policy = CACHE_POLICY_TINYLFU, .max_entries = 64};
+  cache_t *cache = tu_make_cache_cfg(&cfg);
+  static char value[4096];
+  char key[16];
+  /* Full first: the table has its final size, so that no resize waits. */
+  for (uint32_t k = 0; k < 64; k++) {
+    key_of(k, key);
+    ASSERT_OK(cache_set(cache, key, strlen(key), value, sizeof value, 0));
+  }
+  holder_t h;
+  holder_start(&h, true);
+  pthread_t stopper;
+  ck_assert_int_eq(pthread_create(&stopper, NULL, stop_later, &h), 0);
+  double start = now_ms();
+  uint64_t most = 0;
+  for (uint32_t k = 64; k < 464; k++) { /* 1.6 MB of evictions */
+    key_of(k, key);
+    ASSERT_OK(cache_set(cache, key, strlen(key), value, sizeof value, 0));
+    uint64_t waiting = 0;
+    for (uint32_t i = 0; i <= cache->shard_mask; i++)
+      waiting += cache->shards[i].limbo_bytes;
+    most = waiting > most ? waiting : most;
+  }
+  double took = now_ms() - start;
+  ck_assert_int_eq(pthread_join(stopper, NULL), 0);
+  ck_assert_msg(took >= 50, "writes took %.1f ms", took);
+  ck_assert_uint_le(most, 256 * 1024 + sizeof value + 64);
+  cache_destroy(cache);
+}
+END_TEST
+
 static Suite *readers_suite(void) {
   Suite *s = suite_create("readers");
   TCase *epoch = tcase_create("epoch");
@@ -412,6 +460,7 @@ static Suite *readers_suite(void) {
   tcase_add_test(hits, every_hit_is_counted_once);
   tcase_add_test(hits, no_hit_after_delete_or_close);
   tcase_add_test(hits, a_quiet_cache_frees_its_limbo_on_a_cleanup_pass);
+  tcase_add_test(hits, a_stuck_reader_bounds_the_limbo_and_makes_writers_wait);
   suite_add_tcase(s, hits);
   return s;
 }
