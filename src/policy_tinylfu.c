@@ -141,7 +141,7 @@ static void sketch_halve(sketch_t *s) {
       &s->accesses,
       atomic_load_explicit(&s->accesses, memory_order_relaxed) / 2,
       memory_order_relaxed);
-  /* Atomic: tinylfu_quiet reads it without the lock. */
+  /* Atomic: tinylfu_hit reads it without the lock. */
   __atomic_store_n(&s->age, (s->age + 1) & 15, __ATOMIC_RELAXED);
 }
 
@@ -174,11 +174,15 @@ static unsigned age_of(const cache__entry_t *e) {
   return (unsigned)cache__entry_aux(e) >> AGE_SHIFT;
 }
 
-/* e's count, halved once for every halving of the sketch since it was
- * written. */
+/* The count in policy_aux `aux`, halved once for every halving of the
+ * sketch since it was written, the sketch being at `age` now. */
+static unsigned count_at(unsigned age, unsigned aux) {
+  unsigned since = (age - (aux >> AGE_SHIFT)) & 15;
+  return (aux & FREQ_MAX) >> since;
+}
+
 static unsigned freq_of(const sketch_t *s, const cache__entry_t *e) {
-  unsigned since = (s->age - age_of(e)) & 15;
-  return ((unsigned)cache__entry_aux(e) & FREQ_MAX) >> since;
+  return count_at(s->age, cache__entry_aux(e));
 }
 
 static void freq_set(const sketch_t *s, cache__entry_t *e, unsigned count) {
@@ -306,9 +310,8 @@ static bool tinylfu_hit(void *state, cache__entry_t *e) {
     return false;
   unsigned age = __atomic_load_n(&t->sketch.age, __ATOMIC_RELAXED);
   unsigned aux = cache__entry_aux(e);
-  unsigned since = (age - (aux >> AGE_SHIFT)) & 15;
-  unsigned count = (aux & FREQ_MAX) >> since;
-  if (count == FREQ_MAX && since == 0)
+  unsigned count = count_at(age, aux);
+  if (count == FREQ_MAX && aux >> AGE_SHIFT == age)
     return true; /* the hottest entries: nothing written at all */
   unsigned next = count < FREQ_MAX ? count + 1 : count;
   if (!cache__entry_swap_aux(e, aux, age << AGE_SHIFT | next))
