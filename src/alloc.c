@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #endif
 #include "alloc.h"
+#include "epoch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,16 +33,22 @@ void cache__mem_table_free(cache__mem_t *mem, void *ptr, size_t size) {
 
 #if defined(JEMALLOC_MANGLE)
 /* Options of the private jemalloc (the system one is the host's to tune).
- * Entries bypass thread caches (see cache__mem_init), so threads that
- * insert into one cache would meet on its arena's lock for each size
- * class; with several bin shards per size class each thread gets its own.
- * Small sizes only: they are the ones allocated at a high rate. */
+ * Threads without a thread cache of their own in a cache's arena (see
+ * thread_flags) meet on its lock for each size class; with several bin
+ * shards per size class each gets its own. Small sizes only: they are the
+ * ones allocated at a high rate. */
 const char *cache_je_malloc_conf = "bin_shards:1-4096:8";
 #endif
 
 /* Each cache has an arena of its own, so that its footprint can be read
- * and its memory purged apart from every other cache's. Thread caches are
- * bypassed: they would hand a cache blocks that belong to other arenas. */
+ * and its memory purged apart from every other cache's. A thread's
+ * automatic cache cannot be used: it would hand a cache blocks that belong
+ * to other arenas. Without any thread cache, though, every insert and
+ * every free takes a lock of the arena and walks its slab heap, on a cache
+ * line the other cores write too. So a thread with a small epoch record
+ * index gets an explicit jemalloc thread cache per arena, which only ever
+ * holds that arena's blocks; the record's owner is the only thread that
+ * uses it, and a record's next owner inherits it. */
 int cache__mem_init(cache__mem_t *mem) {
   unsigned arena;
   size_t len = sizeof arena;
@@ -49,14 +56,55 @@ int cache__mem_init(cache__mem_t *mem) {
     return -1;
   mem->arena = arena;
   mem->flags = MALLOCX_ARENA(arena) | MALLOCX_TCACHE_NONE;
+  for (int i = 0; i < CACHE__MEM_TCACHES; i++)
+    atomic_init(&mem->tcaches[i], 0);
   return 0;
 }
 
-/* The arena is empty by now; destroying it gives its memory back and lets
- * jemalloc reuse the index. */
+/* Low half of a tcaches word when tcache.create failed: do not retry. */
+#define NO_TCACHE UINT32_MAX
+
+/* The flags for a block allocated or freed by the calling thread. A slot
+ * made before a fork is not used in the child: the thread that owned it
+ * there may have been half way through an allocation. */
+static int thread_flags(cache__mem_t *mem) {
+  const cache__epoch_rec_t *r = cache__epoch_current();
+  if (r == NULL || r->index >= CACHE__MEM_TCACHES)
+    return mem->flags;
+  _Atomic uint64_t *slot = &mem->tcaches[r->index];
+  uint64_t v = atomic_load_explicit(slot, memory_order_relaxed);
+  uint64_t gen = cache__epoch_forks();
+  if (v == 0 || v >> 32 != gen) {
+    unsigned id;
+    size_t len = sizeof id;
+    uint32_t low = mallctl("tcache.create", &id, &len, NULL, 0) == 0
+                       ? (uint32_t)id + 1
+                       : NO_TCACHE;
+    v = gen << 32 | low;
+    atomic_store_explicit(slot, v, memory_order_relaxed);
+  }
+  uint32_t low = (uint32_t)v;
+  if (low == NO_TCACHE)
+    return mem->flags;
+  return MALLOCX_ARENA(mem->arena) | MALLOCX_TCACHE(low - 1);
+}
+
+/* No thread uses the cache any more: its thread caches are flushed into
+ * the arena, which is then empty. Destroying it gives its memory back and
+ * lets jemalloc reuse the index. Thread caches of another process (made
+ * before a fork) are left alone. */
 void cache__mem_destroy(cache__mem_t *mem) {
   if (mem->flags == 0)
     return; /* cache__mem_init did not succeed */
+  uint64_t gen = cache__epoch_forks();
+  for (int i = 0; i < CACHE__MEM_TCACHES; i++) {
+    uint64_t v = atomic_load(&mem->tcaches[i]);
+    uint32_t low = (uint32_t)v;
+    if (v == 0 || v >> 32 != gen || low == NO_TCACHE)
+      continue;
+    unsigned id = low - 1;
+    mallctl("tcache.destroy", NULL, NULL, &id, sizeof id);
+  }
   char name[64];
   snprintf(name, sizeof name, "arena.%u.destroy", mem->arena);
   mallctl(name, NULL, NULL, NULL, 0);
@@ -65,16 +113,16 @@ void cache__mem_destroy(cache__mem_t *mem) {
 /* Every size class of 16 bytes or more is a multiple of 16, so entries
  * (48 bytes at least) come 16-byte aligned, as the store needs. */
 void *cache__mem_alloc(cache__mem_t *mem, size_t size) {
-  return mallocx(size ? size : 1, mem->flags);
+  return mallocx(size ? size : 1, thread_flags(mem));
 }
 
 void *cache__mem_calloc(cache__mem_t *mem, size_t size) {
-  return mallocx(size ? size : 1, mem->flags | MALLOCX_ZERO);
+  return mallocx(size ? size : 1, thread_flags(mem) | MALLOCX_ZERO);
 }
 
 void cache__mem_free(cache__mem_t *mem, void *ptr, size_t size) {
   if (ptr != NULL)
-    sdallocx(ptr, size ? size : 1, mem->flags);
+    sdallocx(ptr, size ? size : 1, thread_flags(mem));
 }
 
 size_t cache__mem_usable(cache__mem_t *mem, void *ptr, size_t size) {

@@ -11,11 +11,18 @@
 
 #include <stdatomic.h>
 
+/* Threads with one of the first CACHE__MEM_TCACHES epoch records (epoch.h)
+ * get a thread cache of their own in each cache's arena. */
+#define CACHE__MEM_TCACHES 16
+
 typedef struct cache__mem {
   int flags;      /* jemalloc mallocx flags for this cache's blocks */
   unsigned arena; /* this cache's own jemalloc arena */
   /* Bytes of the blocks that are not entries (hash tables, heaps). */
   _Atomic uint64_t table_bytes;
+  /* By epoch record index: (fork generation << 32) | (tcache id + 1), or
+   * 0 for none yet. Written only by the thread that owns the record. */
+  _Atomic uint64_t tcaches[CACHE__MEM_TCACHES];
 } cache__mem_t;
 
 int cache__mem_init(cache__mem_t *mem);

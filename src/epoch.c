@@ -26,6 +26,7 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t key;
 static bool key_made;
 static _Thread_local cache__epoch_rec_t *self;
+static _Atomic uint64_t forks;
 
 /* At thread exit: the record goes back for another thread to take. */
 static void release(void *arg) {
@@ -52,6 +53,7 @@ static void after_fork_child(void) {
       atomic_fetch_sub(&live_records, 1);
     }
   }
+  atomic_fetch_add(&forks, 1);
   pthread_mutex_unlock(&records_lock);
 }
 
@@ -91,6 +93,12 @@ static cache__epoch_rec_t *adopt(void) {
 cache__epoch_rec_t *cache__epoch_self(void) {
   cache__epoch_rec_t *r = self;
   return r != NULL ? r : adopt();
+}
+
+cache__epoch_rec_t *cache__epoch_current(void) { return self; }
+
+uint64_t cache__epoch_forks(void) {
+  return atomic_load_explicit(&forks, memory_order_relaxed);
 }
 
 uint64_t cache__epoch_stamp(void) {

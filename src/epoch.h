@@ -30,6 +30,14 @@ typedef struct cache__epoch_rec {
  * memory for it (the caller then takes its locks as before). */
 cache__epoch_rec_t *cache__epoch_self(void);
 
+/* The calling thread's record if it has one already, else NULL. */
+cache__epoch_rec_t *cache__epoch_current(void);
+
+/* How many times this process is a fork child of a process that had
+ * records: state kept by record index from before the fork belonged to
+ * threads that are gone. */
+uint64_t cache__epoch_forks(void);
+
 extern _Atomic uint64_t cache__epoch_global;
 
 static inline void cache__epoch_enter(cache__epoch_rec_t *r) {

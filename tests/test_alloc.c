@@ -1,0 +1,193 @@
+/* The allocator's thread caches (white box): each thread with an epoch
+ * record gets a jemalloc thread cache of its own in each cache's arena;
+ * destroying the cache flushes and gives them back before the arena goes;
+ * a fork child does not use the ones its parent's threads had.
+ * With the C library's allocator (sanitizer and valgrind builds) there are
+ * no thread caches: the same calls run, and only the white-box checks are
+ * skipped. Linked against the static test build of the library. */
+#define _POSIX_C_SOURCE 200809L
+#include "test_util.h"
+
+#include "cache_int.h"
+#include "epoch.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static bool has_thread_caches(void) {
+  cache__mem_totals_t t;
+  return cache__mem_totals(&t) == 1; /* jemalloc keeps figures */
+}
+
+/* A cache of the default policy, whose lookups take epoch records. */
+static cache_t *make_cache(uint64_t max_entries) {
+  tu_config_t cfg = {NULL, CACHE_POLICY_TINYLFU, 0, max_entries, 0, NULL};
+  return tu_make_cache_cfg(&cfg);
+}
+
+/* Sets, reads and deletes keys "<tag>-<i>": entries are allocated, and
+ * freed both at once and through evictions. Takes an epoch record. */
+static void churn(cache_t *c, int tag, int n) {
+  char key[32], buf[32];
+  size_t len;
+  for (int i = 0; i < n; i++) {
+    snprintf(key, sizeof key, "%d-%d", tag, i % 600);
+    ASSERT_OK(cache_set(c, key, strlen(key), key, strlen(key), 0));
+    int rc = cache_get(c, key, strlen(key), buf, sizeof buf, &len);
+    ck_assert(rc == CACHE_OK || rc == CACHE_NOT_FOUND);
+    if (i % 3 == 0) {
+      rc = cache_delete(c, key, strlen(key));
+      ck_assert(rc == CACHE_OK || rc == CACHE_NOT_FOUND);
+    }
+  }
+}
+
+/* The calling thread's slot in c's table of thread caches. */
+static uint64_t slot_of(cache_t *c) {
+  cache__epoch_rec_t *r = cache__epoch_current();
+  ck_assert_ptr_nonnull(r);
+  ck_assert_uint_lt(r->index, CACHE__MEM_TCACHES);
+  return atomic_load(&c->mem.tcaches[r->index]);
+}
+
+/* A jemalloc thread cache id in a slot (the slot must hold one). */
+static unsigned id_in(uint64_t slot) {
+  uint32_t low = (uint32_t)slot;
+  ck_assert_msg(low != 0 && low != UINT32_MAX, "no thread cache: %#llx",
+                (unsigned long long)slot);
+  return low - 1;
+}
+
+START_TEST(a_thread_has_a_cache_of_its_own_per_arena) {
+  cache_t *a = make_cache(300);
+  cache_t *b = make_cache(300);
+  churn(a, 1, 2000);
+  churn(b, 2, 2000);
+  if (has_thread_caches()) {
+    unsigned ia = id_in(slot_of(a)), ib = id_in(slot_of(b));
+    ck_assert_uint_ne(ia, ib);
+    ck_assert_uint_eq(slot_of(a) >> 32, cache__epoch_forks());
+  }
+  cache_destroy(a);
+  cache_destroy(b);
+}
+END_TEST
+
+START_TEST(destroying_a_cache_gives_its_thread_caches_back) {
+  /* More caches, one after another, than jemalloc has thread cache ids
+   * (4093): each must get one, and in fact the same one again. */
+  unsigned first = 0;
+  for (int i = 0; i < 4200; i++) {
+    cache_t *c = make_cache(100);
+    churn(c, i, 50);
+    if (has_thread_caches()) {
+      unsigned id = id_in(slot_of(c));
+      if (i == 0)
+        first = id;
+      ck_assert_uint_eq(id, first);
+    }
+    cache_destroy(c);
+  }
+}
+END_TEST
+
+typedef struct worker {
+  pthread_t thread;
+  cache_t *cache;
+  int tag;
+} worker_t;
+
+static void *worker_main(void *arg) {
+  worker_t *w = arg;
+  churn(w->cache, w->tag, 20000);
+  return NULL;
+}
+
+START_TEST(blocks_freed_by_other_threads_are_returned_before_destroy) {
+  /* Both threads evict and delete each other's entries, so each thread
+   * cache ends up holding blocks the other thread allocated. Destroying
+   * the arena before flushing them, or flushing them into another arena,
+   * corrupts the allocator: the next rounds would crash. */
+  for (int round = 0; round < 20; round++) {
+    cache_t *c = make_cache(256);
+    worker_t w[2];
+    for (int i = 0; i < 2; i++) {
+      w[i] = (worker_t){.cache = c, .tag = 7};
+      ck_assert_int_eq(pthread_create(&w[i].thread, NULL, worker_main, &w[i]),
+                       0);
+    }
+    for (int i = 0; i < 2; i++)
+      ck_assert_int_eq(pthread_join(w[i].thread, NULL), 0);
+    cache_stats_t st = tu_stats(c);
+    ck_assert_uint_le(st.entries, 256);
+    cache_destroy(c);
+  }
+}
+END_TEST
+
+typedef struct spinner {
+  pthread_t thread;
+  cache_t *cache;
+  atomic_bool stop;
+} spinner_t;
+
+static void *spinner_main(void *arg) {
+  spinner_t *s = arg;
+  while (!atomic_load(&s->stop))
+    churn(s->cache, 9, 200);
+  return NULL;
+}
+
+START_TEST(a_fork_child_makes_its_thread_caches_anew) {
+  /* Another thread is allocating when the process forks: its thread
+   * cache may be half way through an operation in the child's copy. */
+  cache_t *c = make_cache(300);
+  churn(c, 1, 500);
+  spinner_t s = {.cache = c};
+  atomic_init(&s.stop, false);
+  ck_assert_int_eq(pthread_create(&s.thread, NULL, spinner_main, &s), 0);
+  churn(c, 1, 2000);
+  uint64_t before = has_thread_caches() ? slot_of(c) : 0;
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    alarm(20);
+    int bad = 0;
+    churn(c, 2, 5000);
+    if (has_thread_caches()) {
+      uint64_t now = slot_of(c);
+      bad |= (now >> 32) != cache__epoch_forks();
+      bad |= (now >> 32) == (before >> 32);
+      bad |= (uint32_t)now == 0 || (uint32_t)now == UINT32_MAX;
+    }
+    cache_destroy(c);
+    _exit(bad);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  atomic_store(&s.stop, true);
+  ck_assert_int_eq(pthread_join(s.thread, NULL), 0);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "child status %d", status);
+  if (has_thread_caches())
+    ck_assert_uint_eq(slot_of(c), before); /* the parent keeps its own */
+  cache_destroy(c);
+}
+END_TEST
+
+static Suite *alloc_suite(void) {
+  Suite *s = suite_create("alloc");
+  TCase *t = tcase_create("thread caches");
+  tcase_set_timeout(t, 120);
+  tcase_add_test(t, a_thread_has_a_cache_of_its_own_per_arena);
+  tcase_add_test(t, destroying_a_cache_gives_its_thread_caches_back);
+  tcase_add_test(t, blocks_freed_by_other_threads_are_returned_before_destroy);
+  tcase_add_test(t, a_fork_child_makes_its_thread_caches_anew);
+  suite_add_tcase(s, t);
+  return s;
+}
+
+int main(void) { return tu_run(alloc_suite()); }
