@@ -657,14 +657,16 @@ static void *w1_thread_main(void *arg) {
   return NULL;
 }
 
-/* One pass over the trace with `threads` threads sharing the cache.
- * Returns the seconds from the common start to the last thread's end;
+/* One pass over the trace with `threads` threads sharing the cache; with
+ * `copies` (threads 2), thread 0 on cache and thread 1 on copies, each
+ * taking every request: two 1-thread runs at once. Returns the seconds from the common start to the last thread's end;
  * *hits gets the hits of all threads, *other the CPUs other processes
  * used meanwhile. With samples (1 thread only), the latency of every 16th
  * get is stored there and *n_samples set. */
-static double w1_pass(const impl_t *impl, void *cache, const uint32_t *trace,
-                      size_t length, int threads, uint64_t *hits, double *other,
-                      uint64_t *samples, size_t *n_samples) {
+static double w1_pass_copies(const impl_t *impl, void *cache, void *copies,
+                             const uint32_t *trace, size_t length,
+                             int threads, uint64_t *hits, double *other,
+                             uint64_t *samples, size_t *n_samples) {
   w1_thread_t t[2];
   pthread_t tid[2];
   pthread_barrier_t start;
@@ -672,11 +674,11 @@ static double w1_pass(const impl_t *impl, void *cache, const uint32_t *trace,
   pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
   for (int i = 0; i < threads; i++) {
     t[i] = (w1_thread_t){.impl = impl,
-                         .cache = cache,
+                         .cache = copies != NULL && i == 1 ? copies : cache,
                          .trace = trace,
                          .length = length,
-                         .first = (size_t)i,
-                         .step = (size_t)threads,
+                         .first = copies != NULL ? 0 : (size_t)i,
+                         .step = copies != NULL ? 1 : (size_t)threads,
                          .start = &start,
                          .samples = samples};
     if (pthread_create(&tid[i], NULL, w1_thread_main, &t[i]) != 0)
@@ -698,39 +700,64 @@ static double w1_pass(const impl_t *impl, void *cache, const uint32_t *trace,
   return (double)(t1 - t0) / 1e9;
 }
 
-typedef struct w1_result {
-  double mreq_per_s, hit_ratio;
-  double other_cpus;       /* used by other processes during the timed pass */
-  uint64_t p50_ns, p99_ns; /* 1 thread only */
-} w1_result_t;
+static double w1_pass(const impl_t *impl, void *cache, const uint32_t *trace,
+                      size_t length, int threads, uint64_t *hits, double *other,
+                      uint64_t *samples, size_t *n_samples) {
+  return w1_pass_copies(impl, cache, NULL, trace, length, threads, hits, other,
+                        samples, n_samples);
+}
 
-/* A fresh cache; one untimed pass, one timed pass, and with 1 thread a
- * third pass that samples get latency. */
-static w1_result_t w1_run(const impl_t *impl, const uint32_t *trace,
-                          size_t length, int threads) {
+/* The measurements of a W1 run: libcache and baseline, 1 and 2 threads,
+ * each on a cache of its own; and two copies of libcache's 1-thread run at
+ * once, each thread on a cache of its own. The last one shares nothing, so
+ * its rate over the 1-thread rate is what two threads can reach on this
+ * machine at best: how far the two virtual CPUs share a core, the memory
+ * bus and the caches, rather than the cache under test, sets it. */
+#define W1_CONFIGS 5
+#define W1_COPIES 4 /* index of the two copies */
+/* The timed pass of each is cut into this many segments, and the segments
+ * of the four take turns: every figure of a run is then measured over the
+ * same stretch of time. The speed of a virtual CPU here changes by half or
+ * more from one second to the next (other guests, clock boost), which
+ * would otherwise land on whichever measurement ran at that moment. */
+#define W1_SEGMENTS 10
+
+typedef struct w1_config {
+  const impl_t *impl;
+  int threads;
+  void *cache;
+  void *copy; /* the second copy's cache, or NULL */
+  double seconds; /* of the timed segments so far */
+  uint64_t hits;
+  double other_seconds; /* CPU seconds other processes took meanwhile */
+} w1_config_t;
+
+/* A fresh cache after its untimed pass. */
+static void w1_open(w1_config_t *w, const impl_t *impl, int threads,
+                    bool copies, const uint32_t *trace, size_t length) {
   bench_config_t cfg = {
       .max_entries = 100000, .ttl_ms = 10 * 60 * 1000, .policy = -1};
-  void *cache = impl->create(&cfg);
-  w1_result_t r = {0};
+  *w = (w1_config_t){.impl = impl, .threads = threads};
+  w->cache = impl->create(&cfg);
+  if (copies)
+    w->copy = impl->create(&cfg);
   uint64_t hits;
   double other;
+  w1_pass_copies(impl, w->cache, w->copy, trace, length, threads, &hits,
+                 &other, NULL, NULL);
+}
 
-  w1_pass(impl, cache, trace, length, threads, &hits, &other, NULL, NULL);
-  double seconds = w1_pass(impl, cache, trace, length, threads, &hits,
-                           &r.other_cpus, NULL, NULL);
-  r.mreq_per_s = (double)length / seconds / 1e6;
-  r.hit_ratio = (double)hits / (double)length;
-
-  if (threads == 1) {
-    uint64_t *samples = xmalloc((length / 16 + 1) * sizeof *samples);
-    size_t n;
-    w1_pass(impl, cache, trace, length, 1, &hits, &other, samples, &n);
-    r.p50_ns = percentile(samples, n, 0.50);
-    r.p99_ns = percentile(samples, n, 0.99);
-    free(samples);
-  }
-  impl->destroy(cache);
-  return r;
+/* The latency of every 16th get over one more pass, 1 thread. */
+static void w1_latency(w1_config_t *w, const uint32_t *trace, size_t length,
+                       double *p50, double *p99) {
+  uint64_t *samples = xmalloc((length / 16 + 1) * sizeof *samples);
+  uint64_t hits;
+  double other;
+  size_t n;
+  w1_pass(w->impl, w->cache, trace, length, 1, &hits, &other, samples, &n);
+  *p50 = (double)percentile(samples, n, 0.50);
+  *p99 = (double)percentile(samples, n, 0.99);
+  free(samples);
 }
 
 static void run_w1(int runs, bool quick) {
@@ -738,9 +765,10 @@ static void run_w1(int runs, bool quick) {
   printf("\n== W1: read-through throughput ==\n");
   printf("trace zipf(1000000, %zu, 0.99, 42); key \"k:%%014u\" formatted in "
          "the loop; value %d B;\ncache 100000 entries, ttl 10 min; untimed "
-         "warm-up pass, then timed pass; %d run%s,\nlibcache and baseline "
-         "alternating\n",
-         length, VALUE_LEN, runs, runs == 1 ? "" : "s");
+         "warm-up pass, then timed pass; %d run%s;\nthe timed passes of "
+         "libcache and baseline, 1 and 2 threads, in %d segments that take "
+         "turns\n",
+         length, VALUE_LEN, runs, runs == 1 ? "" : "s", W1_SEGMENTS);
   uint32_t *trace = zipf_trace(1000000, length, 0.99, 42);
   bool trace_ok = trace_starts_right(trace);
   printf("trace check vector: %s\n", trace_ok ? "OK" : "FAIL");
@@ -750,37 +778,64 @@ static void run_w1(int runs, bool quick) {
   const impl_t *impls[2] = {&libcache_impl, &baseline_impl};
   /* [impl][threads - 1][run] */
   double rate[2][2][64], hit[2][2][64], p50[2][64], p99[2][64];
-  double handoff[64];   /* ns, before each two-thread pair */
+  double handoff[64];   /* ns, at the start of each run */
+  double copies[64];    /* two 1-thread copies at once, M req/s in all */
+  double ceiling[64];   /* the same over libcache's 1-thread rate */
   double max_other = 0; /* CPUs other processes took, worst timed pass */
+  const size_t segment = length / W1_SEGMENTS;
 
   for (int run = 0; run < runs; run++) {
-    for (int threads = 1; threads <= 2; threads++) {
-      printf("run %d, %d thread%s:", run + 1, threads,
-             threads == 1 ? " " : "s");
-      if (threads == 2)
-        handoff[run] = handoff_ns();
-      /* Alternate which one goes first, so neither always runs warm. */
-      for (int k = 0; k < 2; k++) {
-        int which = (run % 2 == 0) ? k : 1 - k;
-        w1_result_t r = w1_run(impls[which], trace, length, threads);
-        rate[which][threads - 1][run] = r.mreq_per_s;
-        hit[which][threads - 1][run] = r.hit_ratio;
-        if (threads == 1) {
-          p50[which][run] = (double)r.p50_ns;
-          p99[which][run] = (double)r.p99_ns;
-        }
-        if (r.other_cpus > max_other)
-          max_other = r.other_cpus;
-        printf("  %s %6.3f M/s (hit %.4f, others %.2f CPU)", impls[which]->name,
-               r.mreq_per_s, r.hit_ratio, r.other_cpus);
+    handoff[run] = handoff_ns();
+    w1_config_t w[W1_CONFIGS];
+    for (int i = 0; i < W1_COPIES; i++)
+      w1_open(&w[i], impls[i / 2], i % 2 + 1, false, trace, length);
+    w1_open(&w[W1_COPIES], &libcache_impl, 2, true, trace, length);
+    /* Each segment starts with another of the four, so none is always
+     * the one to find the CPU's caches full of another's data. */
+    for (int seg = 0; seg < W1_SEGMENTS; seg++) {
+      const uint32_t *part = trace + (size_t)seg * segment;
+      size_t part_len = seg == W1_SEGMENTS - 1 ? length - (size_t)seg * segment
+                                               : segment;
+      for (int k = 0; k < W1_CONFIGS; k++) {
+        w1_config_t *c = &w[(k + seg + run) % W1_CONFIGS];
+        uint64_t hits;
+        double other;
+        double seconds =
+            w1_pass_copies(c->impl, c->cache, c->copy, part, part_len,
+                           c->threads, &hits, &other, NULL, NULL);
+        c->seconds += seconds;
+        c->hits += hits;
+        c->other_seconds += other * seconds;
       }
-      if (threads == 2)
-        printf("  handoff %.0f ns", handoff[run]);
-      printf("\n");
     }
+    printf("run %d:", run + 1);
+    for (int i = 0; i < W1_COPIES; i++) {
+      int which = i / 2, threads = i % 2 + 1;
+      rate[which][threads - 1][run] = (double)length / w[i].seconds / 1e6;
+      hit[which][threads - 1][run] = (double)w[i].hits / (double)length;
+      double other = w[i].other_seconds / w[i].seconds;
+      if (other > max_other)
+        max_other = other;
+      printf("  %s %dT %6.3f", impls[which]->name, threads,
+             rate[which][threads - 1][run]);
+      if (threads == 1)
+        w1_latency(&w[i], trace, length, &p50[which][run], &p99[which][run]);
+      impls[which]->destroy(w[i].cache);
+    }
+    w1_config_t *two = &w[W1_COPIES];
+    copies[run] = 2.0 * (double)length / two->seconds / 1e6;
+    ceiling[run] = copies[run] / rate[0][0][run];
+    double other = two->other_seconds / two->seconds;
+    if (other > max_other)
+      max_other = other;
+    libcache_impl.destroy(two->cache);
+    libcache_impl.destroy(two->copy);
+    printf("  M/s; two libcache 1T copies at once %6.3f (x%.2f); handoff "
+           "%.0f ns\n",
+           copies[run], ceiling[run], handoff[run]);
   }
 
-  printf("core-to-core handoff before the two-thread runs: %.0f..%.0f ns "
+  printf("core-to-core handoff at the start of each run: %.0f..%.0f ns "
          "(median %.0f)\n",
          min_of(handoff, (size_t)runs), max_of(handoff, (size_t)runs),
          median(handoff, (size_t)runs));
@@ -814,6 +869,15 @@ static void run_w1(int runs, bool quick) {
   printf("\nratios of the medians:\n");
   for (int i = 0; i < 3; i++)
     printf("  %-24s %6.3f\n", ratios[i].name, ratios[i].value);
+  double med_copies = median(copies, (size_t)runs);
+  double med_ceiling = median(ceiling, (size_t)runs);
+  printf("\nthe machine's ceiling: two libcache 1-thread runs at once, each "
+         "on a cache of\nits own, %.3f M/s in all (%.3f..%.3f), %.3f times "
+         "the 1-thread rate (%.2f..%.2f);\nlibcache's 2 threads on one "
+         "cache reach %.2f of that\n",
+         med_copies, min_of(copies, (size_t)runs), max_of(copies, (size_t)runs),
+         med_ceiling, min_of(ceiling, (size_t)runs),
+         max_of(ceiling, (size_t)runs), med_rate[0][1] / med_copies);
 
   printf("\nget latency, 1 thread, every 16th request of a third pass (ns, "
          "median over runs;\none clock_gettime included, about %" PRIu64
@@ -840,6 +904,10 @@ static void run_w1(int runs, bool quick) {
   for (int i = 0; i < 3; i++)
     printf("{\"workload\":\"w1_ratio\",\"ratio\":\"%s\",\"value\":%.4f}\n",
            ratios[i].name, ratios[i].value);
+  printf("{\"workload\":\"w1_ceiling\",\"impl\":\"libcache\",\"copies\":2,"
+         "\"runs\":%d,\"mreq_per_s\":%.4f,\"ratio_to_1t\":%.4f,"
+         "\"libcache_2t_share\":%.4f}\n",
+         runs, med_copies, med_ceiling, med_rate[0][1] / med_copies);
   printf("{\"workload\":\"w1_handoff\",\"runs\":%d,\"median_ns\":%.0f,"
          "\"min_ns\":%.0f,\"max_ns\":%.0f}\n",
          runs, median(handoff, (size_t)runs), min_of(handoff, (size_t)runs),
