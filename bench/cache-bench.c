@@ -659,14 +659,15 @@ static void *w1_thread_main(void *arg) {
 
 /* One pass over the trace with `threads` threads sharing the cache; with
  * `copies` (threads 2), thread 0 on cache and thread 1 on copies, each
- * taking every request: two 1-thread runs at once. Returns the seconds from the common start to the last thread's end;
- * *hits gets the hits of all threads, *other the CPUs other processes
- * used meanwhile. With samples (1 thread only), the latency of every 16th
- * get is stored there and *n_samples set. */
+ * taking every request: two 1-thread runs at once. Returns the seconds
+ * from the common start to the last thread's end; *hits gets the hits of
+ * all threads, *other the CPUs other processes used meanwhile. With
+ * samples (1 thread only), the latency of every 16th get is stored there
+ * and *n_samples set. */
 static double w1_pass_copies(const impl_t *impl, void *cache, void *copies,
-                             const uint32_t *trace, size_t length,
-                             int threads, uint64_t *hits, double *other,
-                             uint64_t *samples, size_t *n_samples) {
+                             const uint32_t *trace, size_t length, int threads,
+                             uint64_t *hits, double *other, uint64_t *samples,
+                             size_t *n_samples) {
   w1_thread_t t[2];
   pthread_t tid[2];
   pthread_barrier_t start;
@@ -726,7 +727,7 @@ typedef struct w1_config {
   const impl_t *impl;
   int threads;
   void *cache;
-  void *copy; /* the second copy's cache, or NULL */
+  void *copy;     /* the second copy's cache, or NULL */
   double seconds; /* of the timed segments so far */
   uint64_t hits;
   double other_seconds; /* CPU seconds other processes took meanwhile */
@@ -743,8 +744,8 @@ static void w1_open(w1_config_t *w, const impl_t *impl, int threads,
     w->copy = impl->create(&cfg);
   uint64_t hits;
   double other;
-  w1_pass_copies(impl, w->cache, w->copy, trace, length, threads, &hits,
-                 &other, NULL, NULL);
+  w1_pass_copies(impl, w->cache, w->copy, trace, length, threads, &hits, &other,
+                 NULL, NULL);
 }
 
 /* The latency of every 16th get over one more pass, 1 thread. */
@@ -794,8 +795,8 @@ static void run_w1(int runs, bool quick) {
      * the one to find the CPU's caches full of another's data. */
     for (int seg = 0; seg < W1_SEGMENTS; seg++) {
       const uint32_t *part = trace + (size_t)seg * segment;
-      size_t part_len = seg == W1_SEGMENTS - 1 ? length - (size_t)seg * segment
-                                               : segment;
+      size_t part_len =
+          seg == W1_SEGMENTS - 1 ? length - (size_t)seg * segment : segment;
       for (int k = 0; k < W1_CONFIGS; k++) {
         w1_config_t *c = &w[(k + seg + run) % W1_CONFIGS];
         uint64_t hits;

@@ -94,16 +94,35 @@ START_TEST(destroying_a_cache_gives_its_thread_caches_back) {
 }
 END_TEST
 
+/* A thread that churns a cache: `n` requests, or with n = 0 until it is
+ * told to stop. */
 typedef struct worker {
   pthread_t thread;
   cache_t *cache;
-  int tag;
+  int tag, n;
+  atomic_bool stop;
 } worker_t;
 
 static void *worker_main(void *arg) {
   worker_t *w = arg;
-  churn(w->cache, w->tag, 20000);
+  if (w->n > 0)
+    churn(w->cache, w->tag, w->n);
+  while (w->n == 0 && !atomic_load(&w->stop))
+    churn(w->cache, w->tag, 200);
   return NULL;
+}
+
+static void worker_start(worker_t *w, cache_t *c, int tag, int n) {
+  w->cache = c;
+  w->tag = tag;
+  w->n = n;
+  atomic_init(&w->stop, false);
+  ck_assert_int_eq(pthread_create(&w->thread, NULL, worker_main, w), 0);
+}
+
+static void worker_stop(worker_t *w) {
+  atomic_store(&w->stop, true);
+  ck_assert_int_eq(pthread_join(w->thread, NULL), 0);
 }
 
 START_TEST(blocks_freed_by_other_threads_are_returned_before_destroy) {
@@ -114,13 +133,10 @@ START_TEST(blocks_freed_by_other_threads_are_returned_before_destroy) {
   for (int round = 0; round < 20; round++) {
     cache_t *c = make_cache(256);
     worker_t w[2];
-    for (int i = 0; i < 2; i++) {
-      w[i] = (worker_t){.cache = c, .tag = 7};
-      ck_assert_int_eq(pthread_create(&w[i].thread, NULL, worker_main, &w[i]),
-                       0);
-    }
     for (int i = 0; i < 2; i++)
-      ck_assert_int_eq(pthread_join(w[i].thread, NULL), 0);
+      worker_start(&w[i], c, 7, 20000);
+    for (int i = 0; i < 2; i++)
+      worker_stop(&w[i]);
     cache_stats_t st = tu_stats(c);
     ck_assert_uint_le(st.entries, 256);
     cache_destroy(c);
@@ -128,27 +144,13 @@ START_TEST(blocks_freed_by_other_threads_are_returned_before_destroy) {
 }
 END_TEST
 
-typedef struct spinner {
-  pthread_t thread;
-  cache_t *cache;
-  atomic_bool stop;
-} spinner_t;
-
-static void *spinner_main(void *arg) {
-  spinner_t *s = arg;
-  while (!atomic_load(&s->stop))
-    churn(s->cache, 9, 200);
-  return NULL;
-}
-
 START_TEST(a_fork_child_makes_its_thread_caches_anew) {
   /* Another thread is allocating when the process forks: its thread
    * cache may be half way through an operation in the child's copy. */
   cache_t *c = make_cache(300);
   churn(c, 1, 500);
-  spinner_t s = {.cache = c};
-  atomic_init(&s.stop, false);
-  ck_assert_int_eq(pthread_create(&s.thread, NULL, spinner_main, &s), 0);
+  worker_t spinner;
+  worker_start(&spinner, c, 9, 0);
   churn(c, 1, 2000);
   uint64_t before = has_thread_caches() ? slot_of(c) : 0;
   pid_t pid = fork();
@@ -168,8 +170,7 @@ START_TEST(a_fork_child_makes_its_thread_caches_anew) {
   }
   int status;
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-  atomic_store(&s.stop, true);
-  ck_assert_int_eq(pthread_join(s.thread, NULL), 0);
+  worker_stop(&spinner);
   ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                 "child status %d", status);
   if (has_thread_caches())
