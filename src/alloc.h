@@ -39,6 +39,11 @@ void cache__mem_table_free(cache__mem_t *mem, void *ptr, size_t size);
 /* The bytes the allocator really reserved for a block of `size` at ptr. */
 size_t cache__mem_usable(cache__mem_t *mem, void *ptr, size_t size);
 
+/* Gives back what the thread cache of record `index` in mem holds (the
+ * blocks go back to the arena, which can then purge them). Only the
+ * thread that owns that record may call it. */
+void cache__mem_thread_flush(cache__mem_t *mem, uint32_t index);
+
 /* Process-wide figures of the library's allocator, in bytes. */
 typedef struct cache__mem_totals {
   uint64_t allocated, active, resident, mapped, retained;
@@ -51,6 +56,11 @@ int cache__mem_totals(cache__mem_totals_t *out);
 /* Resident bytes of this cache's own arena: 1 and *out filled, 0 if the
  * allocator cannot tell, -1 on failure. */
 int cache__mem_arena_resident(cache__mem_t *mem, uint64_t *out);
+
+/* Bytes of the blocks this cache's arena has handed out, counting those
+ * that wait in thread caches: 1 and *out filled, 0 if the allocator
+ * cannot tell, -1 on failure. */
+int cache__mem_arena_allocated(cache__mem_t *mem, uint64_t *out);
 
 /* Returns the unused dirty pages of this cache's arena, or of every arena
  * of the library's allocator, to the operating system. */

@@ -28,9 +28,18 @@ static bool key_made;
 static _Thread_local cache__epoch_rec_t *self;
 static _Atomic uint64_t forks;
 
+static void (*_Atomic exit_hook)(uint32_t index);
+
+void cache__epoch_on_exit(void (*hook)(uint32_t index)) {
+  atomic_store(&exit_hook, hook);
+}
+
 /* At thread exit: the record goes back for another thread to take. */
 static void release(void *arg) {
   cache__epoch_rec_t *r = arg;
+  void (*hook)(uint32_t) = atomic_load(&exit_hook);
+  if (hook != NULL)
+    hook(r->index);
   self = NULL; /* a later call in this thread's exit takes a record anew */
   atomic_store_explicit(&r->word, 0, memory_order_release);
   atomic_store_explicit(&r->in_use, false, memory_order_release);

@@ -33,6 +33,11 @@ cache__epoch_rec_t *cache__epoch_self(void);
 /* The calling thread's record if it has one already, else NULL. */
 cache__epoch_rec_t *cache__epoch_current(void);
 
+/* Called at the exit of a thread that had a record, with the record's
+ * index, while the record is still the thread's own: state kept by record
+ * index can be given back there. Set once, before any record exists. */
+void cache__epoch_on_exit(void (*hook)(uint32_t index));
+
 /* How many times this process is a fork child of a process that had
  * records: state kept by record index from before the fork belonged to
  * threads that are gone. */

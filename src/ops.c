@@ -366,6 +366,11 @@ int cache_clear(cache_t *c) {
     if (closed)
       return CACHE_ECLOSED;
   }
+  /* The freed entries went to the caller's thread cache, if it has one:
+   * give them back to the arena too, so that a purge can return them. */
+  const cache__epoch_rec_t *r = cache__epoch_current();
+  if (r != NULL)
+    cache__mem_thread_flush(&c->mem, r->index);
   return CACHE_OK;
 }
 

@@ -13,6 +13,7 @@
 #include "registry.h"
 
 #include "cache_int.h"
+#include "epoch.h"
 #include "reaper.h"
 
 #include <stdlib.h>
@@ -64,8 +65,20 @@ static void after_fork_child(void) {
   pthread_mutex_unlock(&lock);
 }
 
+/* A thread that had an epoch record ends: what its thread caches hold in
+ * the caches' arenas goes back, so that it can be purged. A cache being
+ * destroyed is either still listed (and its arena still there) or gone
+ * from the list. */
+static void thread_exit(uint32_t index) {
+  pthread_mutex_lock(&lock);
+  for (cache_t *c = caches; c != NULL; c = c->registry_next)
+    cache__mem_thread_flush(&c->mem, index);
+  pthread_mutex_unlock(&lock);
+}
+
 static void install_atfork(void) {
   pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+  cache__epoch_on_exit(thread_exit);
 }
 
 void cache__registry_add(cache_t *c) {

@@ -77,7 +77,10 @@ static void limbo_push(cache__shard_t *s, cache__link_t *l, uint64_t stamp) {
 void cache__shard_reclaim(cache_t *c, cache__shard_t *s, bool all,
                           cache__graveyard_t *g) {
   (void)c;
-  uint64_t safe = all ? UINT64_MAX : cache__epoch_reclaimable();
+  /* With no other thread left that could be reading (the readers of a
+   * busy spell have ended, say), the whole limbo is safe. */
+  uint64_t safe =
+      all || cache__epoch_alone() ? UINT64_MAX : cache__epoch_reclaimable();
   /* A limbo that grew while a reader held the epoch back is given back a
    * few batches at a time, so that no caller waits long behind the lock. */
   uint32_t max = all ? UINT32_MAX : 4 * LIMBO_BATCH;

@@ -156,6 +156,27 @@ START_TEST(blocks_freed_by_other_threads_are_returned_before_destroy) {
 }
 END_TEST
 
+START_TEST(ended_threads_and_clears_give_cached_blocks_back) {
+  /* Blocks that wait in a thread cache are still handed out as far as the
+   * arena can tell, and no purge can return their pages. The thread
+   * caches of a thread that ends, and the caller's own on a clear, give
+   * them back: then the arena holds nothing but the tables. */
+  cache_t *c = make_cache(1000);
+  ck_assert_int_eq(churn(c, 1, 3000), 0); /* this thread's cache fills */
+  worker_t w;
+  worker_start(&w, c, 2, 3000);
+  worker_stop(&w);
+  ASSERT_OK(cache_clear(c));
+  uint64_t allocated = 0;
+  if (cache__mem_arena_allocated(&c->mem, &allocated) == 1) {
+    cache_stats_t st = tu_stats(c);
+    ck_assert_uint_eq(st.bytes, 0);
+    ck_assert_uint_le(allocated, st.table_bytes);
+  }
+  cache_destroy(c);
+}
+END_TEST
+
 START_TEST(a_fork_child_makes_its_thread_caches_anew) {
   /* Another thread is allocating when the process forks: its thread
    * cache may be half way through an operation in the child's copy.
@@ -204,6 +225,7 @@ static Suite *alloc_suite(void) {
   tcase_add_test(t, a_thread_has_a_cache_of_its_own_per_arena);
   tcase_add_test(t, destroying_a_cache_gives_its_thread_caches_back);
   tcase_add_test(t, blocks_freed_by_other_threads_are_returned_before_destroy);
+  tcase_add_test(t, ended_threads_and_clears_give_cached_blocks_back);
   tcase_add_test(t, a_fork_child_makes_its_thread_caches_anew);
   suite_add_tcase(s, t);
   return s;
