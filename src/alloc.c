@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "epoch.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,16 @@ int cache__mem_init(cache__mem_t *mem) {
 /* Low half of a tcaches word when tcache.create failed: do not retry. */
 #define NO_TCACHE UINT32_MAX
 
+/* The thread cache id in a tcaches word, if it holds one made in this
+ * process (not before a fork). */
+static bool id_of(uint64_t v, unsigned *id) {
+  uint32_t low = (uint32_t)v;
+  if (v == 0 || v >> 32 != cache__epoch_forks() || low == NO_TCACHE)
+    return false;
+  *id = low - 1;
+  return true;
+}
+
 /* The flags for a block allocated or freed by the calling thread. A slot
  * made before a fork is not used in the child: the thread that owned it
  * there may have been half way through an allocation. */
@@ -82,8 +93,8 @@ static int thread_flags(cache__mem_t *mem) {
   _Atomic uint64_t *slot = &mem->tcaches[r->index];
   uint64_t v = atomic_load_explicit(slot, memory_order_relaxed);
   uint64_t gen = cache__epoch_forks();
+  unsigned id;
   if (v == 0 || v >> 32 != gen) {
-    unsigned id;
     size_t len = sizeof id;
     uint32_t low = mallctl("tcache.create", &id, &len, NULL, 0) == 0
                        ? (uint32_t)id + 1
@@ -91,22 +102,19 @@ static int thread_flags(cache__mem_t *mem) {
     v = gen << 32 | low;
     atomic_store_explicit(slot, v, memory_order_relaxed);
   }
-  uint32_t low = (uint32_t)v;
-  if (low == NO_TCACHE)
+  if (!id_of(v, &id))
     return mem->flags;
-  return MALLOCX_ARENA(mem->arena) | MALLOCX_TCACHE(low - 1);
+  return MALLOCX_ARENA(mem->arena) | MALLOCX_TCACHE(id);
 }
 
 void cache__mem_thread_flush(cache__mem_t *mem, uint32_t index) {
-  if (index >= CACHE__MEM_TCACHES)
-    return;
-  uint64_t v = atomic_load_explicit(&mem->tcaches[index], memory_order_relaxed);
-  uint32_t low = (uint32_t)v;
-  if (v == 0 || v >> 32 != cache__epoch_forks() || low == NO_TCACHE)
+  unsigned id;
+  if (index >= CACHE__MEM_TCACHES ||
+      !id_of(atomic_load_explicit(&mem->tcaches[index], memory_order_relaxed),
+             &id))
     return;
   /* jemalloc frees the thread cache itself too, and makes it again under
    * the same id when it is next used. */
-  unsigned id = low - 1;
   mallctl("tcache.flush", NULL, NULL, &id, sizeof id);
 }
 
@@ -117,14 +125,10 @@ void cache__mem_thread_flush(cache__mem_t *mem, uint32_t index) {
 void cache__mem_destroy(cache__mem_t *mem) {
   if (mem->flags == 0)
     return; /* cache__mem_init did not succeed */
-  uint64_t gen = cache__epoch_forks();
   for (int i = 0; i < CACHE__MEM_TCACHES; i++) {
-    uint64_t v = atomic_load(&mem->tcaches[i]);
-    uint32_t low = (uint32_t)v;
-    if (v == 0 || v >> 32 != gen || low == NO_TCACHE)
-      continue;
-    unsigned id = low - 1;
-    mallctl("tcache.destroy", NULL, NULL, &id, sizeof id);
+    unsigned id;
+    if (id_of(atomic_load(&mem->tcaches[i]), &id))
+      mallctl("tcache.destroy", NULL, NULL, &id, sizeof id);
   }
   char name[64];
   snprintf(name, sizeof name, "arena.%u.destroy", mem->arena);
