@@ -262,7 +262,7 @@ static inline int run_child(int (*fn)(void *), void *arg) {
     char ta_how_[64];                                                          \
     int ta_status_ = (status);                                                 \
     ck_assert_msg(WIFEXITED(ta_status_) && WEXITSTATUS(ta_status_) == 0,       \
-                  "child %s (see the check numbers in the test)",             \
+                  "child %s (see the check numbers in the test)",              \
                   describe_status(ta_status_, ta_how_, sizeof ta_how_));       \
   } while (0)
 

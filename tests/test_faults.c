@@ -221,7 +221,8 @@ static Suite *faults_suite(void) {
 
   TCase *p = tcase_create("pass");
   tcase_add_checked_fixture(p, setup, teardown);
-  tcase_add_test(p, failed_cleanup_returns_the_error_and_keeps_the_expired_entries);
+  tcase_add_test(
+      p, failed_cleanup_returns_the_error_and_keeps_the_expired_entries);
   tcase_add_test(p, failed_cleanup_does_not_block_the_next_one);
   suite_add_tcase(s, p);
   return s;

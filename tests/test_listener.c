@@ -429,8 +429,8 @@ END_TEST
 
 static void hook_check_gone(recorder_t *r, const event_t *ev) {
   if (r->hook_calls < 8) {
-    r->hook_status[r->hook_calls] = cache_contains(r->cache, ev->key,
-                                                   strlen(ev->key));
+    r->hook_status[r->hook_calls] =
+        cache_contains(r->cache, ev->key, strlen(ev->key));
   }
   r->hook_calls++;
 }
@@ -591,7 +591,8 @@ START_TEST(listener_calls_match_the_counters) {
   clk.now_ms += 5;
   ASSERT_OK(cache_cleanup(c, NULL));
   cache_stats_t st = tu_stats(c);
-  ck_assert_uint_eq(st.evictions, (uint64_t)count_reason(CACHE_REMOVED_EVICTED));
+  ck_assert_uint_eq(st.evictions,
+                    (uint64_t)count_reason(CACHE_REMOVED_EVICTED));
   ck_assert_uint_eq(st.expirations,
                     (uint64_t)count_reason(CACHE_REMOVED_EXPIRED));
   ck_assert_uint_eq(st.deletes, (uint64_t)count_reason(CACHE_REMOVED_DELETED));

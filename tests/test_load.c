@@ -13,9 +13,9 @@
 typedef struct loader_state {
   atomic_int calls;
   atomic_int arrived; /* racers about to call cache_get_or_load */
-  int fail_with;    /* a status to return instead of a value; 0 = none */
-  int sleep_ms;     /* hold the load open so that callers pile up */
-  cache_t *cache;   /* for loaders that call back into the cache */
+  int fail_with;      /* a status to return instead of a value; 0 = none */
+  int sleep_ms;       /* hold the load open so that callers pile up */
+  cache_t *cache;     /* for loaders that call back into the cache */
 } loader_state_t;
 
 static void sleep_ms(int ms) {
@@ -30,24 +30,23 @@ static int value_loader(const void *key, size_t key_len, cache_load_t *load,
   atomic_fetch_add(&st->calls, 1);
   /* Hold the load open until every racer has set off (bounded), then a
    * little longer so that they are all waiting on it. */
-  for (int i = 0; i < 5000 && st->sleep_ms &&
-                  atomic_load(&st->arrived) < THREADS;
-       i++)
+  for (int i = 0;
+       i < 5000 && st->sleep_ms && atomic_load(&st->arrived) < THREADS; i++)
     sleep_ms(1);
   if (st->sleep_ms)
     sleep_ms(st->sleep_ms);
   if (st->fail_with)
     return st->fail_with;
   char value[80];
-  int n = snprintf(value, sizeof value, "v:%.*s", (int)key_len,
-                   (const char *)key);
+  int n =
+      snprintf(value, sizeof value, "v:%.*s", (int)key_len, (const char *)key);
   return cache_load_put(load, value, (size_t)n, 0);
 }
 
 static int get_or_load(cache_t *c, const char *key, loader_state_t *st,
                        char *buf, size_t buf_len, size_t *len) {
-  return cache_get_or_load(c, key, strlen(key), value_loader, st, buf,
-                           buf_len, len);
+  return cache_get_or_load(c, key, strlen(key), value_loader, st, buf, buf_len,
+                           len);
 }
 
 START_TEST(a_miss_runs_the_loader_and_caches_the_value) {
@@ -176,8 +175,8 @@ START_TEST(many_keys_from_many_threads_are_each_loaded_once) {
 END_TEST
 
 /* A loader that asks the cache for its own key, and loads another one. */
-static int reentrant_loader(const void *key, size_t key_len,
-                            cache_load_t *load, void *ctx) {
+static int reentrant_loader(const void *key, size_t key_len, cache_load_t *load,
+                            void *ctx) {
   loader_state_t *st = ctx;
   atomic_fetch_add(&st->calls, 1);
   char buf[16];
@@ -199,8 +198,8 @@ START_TEST(a_loader_may_use_the_cache_but_not_load_its_own_key) {
   loader_state_t st = {.cache = c};
   char buf[16];
   size_t len;
-  ASSERT_OK(cache_get_or_load(c, "k", 1, reentrant_loader, &st, buf,
-                              sizeof buf, &len));
+  ASSERT_OK(cache_get_or_load(c, "k", 1, reentrant_loader, &st, buf, sizeof buf,
+                              &len));
   ck_assert_mem_eq(buf, "mine", 4);
   ASSERT_VALUE(c, "other", "v:other");
   ASSERT_VALUE(c, "side", "s");
@@ -227,12 +226,11 @@ START_TEST(loader_contract_errors) {
   cache_t *c = tu_make_cache(NULL, 0, 0);
   char buf[16];
   size_t len;
-  ASSERT_STATUS(cache_get_or_load(c, "k", 1, NULL, NULL, buf, sizeof buf,
-                                  &len),
+  ASSERT_STATUS(cache_get_or_load(c, "k", 1, NULL, NULL, buf, sizeof buf, &len),
                 CACHE_EINVAL);
-  ASSERT_STATUS(cache_get_or_load(c, "k", 1, silent_loader, NULL, buf,
-                                  sizeof buf, &len),
-                CACHE_EINVAL);
+  ASSERT_STATUS(
+      cache_get_or_load(c, "k", 1, silent_loader, NULL, buf, sizeof buf, &len),
+      CACHE_EINVAL);
   ck_assert_uint_eq(cache_count(c), 0);
   int second = CACHE_OK;
   ASSERT_OK(cache_get_or_load(c, "k", 1, double_put_loader, &second, buf,
@@ -243,9 +241,9 @@ START_TEST(loader_contract_errors) {
   ASSERT_STATUS(cache_get_or_load(NULL, "k", 1, silent_loader, NULL, buf,
                                   sizeof buf, &len),
                 CACHE_EINVAL);
-  ASSERT_STATUS(cache_get_or_load(c, "", 0, silent_loader, NULL, buf,
-                                  sizeof buf, &len),
-                CACHE_EINVAL);
+  ASSERT_STATUS(
+      cache_get_or_load(c, "", 0, silent_loader, NULL, buf, sizeof buf, &len),
+      CACHE_EINVAL);
   cache_destroy(c);
 }
 END_TEST
@@ -272,8 +270,7 @@ START_TEST(a_value_that_cannot_fit_is_an_error_for_everyone) {
   char key[71];
   memset(key, 'x', 70);
   key[70] = '\0';
-  ASSERT_STATUS(get_or_load(c, key, &st, buf, sizeof buf, &len),
-                CACHE_ETOOBIG);
+  ASSERT_STATUS(get_or_load(c, key, &st, buf, sizeof buf, &len), CACHE_ETOOBIG);
   ck_assert_uint_eq(cache_count(c), 0);
   cache_destroy(c);
 }

@@ -362,8 +362,8 @@ static void call_back(const void *key, size_t key_len, const void *value,
     return;
   }
   char copy[32];
-  int n = snprintf(copy, sizeof copy, "was-%.*s", (int)key_len,
-                   (const char *)key);
+  int n =
+      snprintf(copy, sizeof copy, "was-%.*s", (int)key_len, (const char *)key);
   atomic_store(&cb->set_status,
                cache_set(cb->cache, copy, (size_t)n, "x", 1, CACHE_TTL_NEVER));
 }
@@ -391,7 +391,8 @@ START_TEST(background_listener_may_write_to_its_cache) {
   cache_t *c = make_calling_back(&cb, false);
   ASSERT_OK(tu_set(c, "a", "1", 0));
   atomic_clock_advance(&clk, 100);
-  WAIT_FOR(atomic_load(&cb.expired) == 1 && tu_contains(c, "was-a") == CACHE_OK);
+  WAIT_FOR(atomic_load(&cb.expired) == 1 &&
+           tu_contains(c, "was-a") == CACHE_OK);
   ASSERT_OK(atomic_load(&cb.set_status));
   ASSERT_OK(tu_contains(c, "was-a"));
   ASSERT_STATUS(tu_contains(c, "a"), CACHE_NOT_FOUND);

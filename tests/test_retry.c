@@ -124,19 +124,19 @@ START_TEST(failures_back_off_exponentially_then_raise_a_critical_alert) {
 
   advance_and_expect_failure(100, 1); /* 1100: the first pass */
   ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING, WARNING_PREFIX, 1100);
-  ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING,
-               "retry 1 of 3 in 2000 ms", 1100);
+  ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING, "retry 1 of 3 in 2000 ms",
+               1100);
   ck_assert_uint_eq(stats_of(cache).alerts_warning, 1);
 
   advance_and_expect_nothing(1999);
   advance_and_expect_failure(1, 2); /* 3100 */
-  ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING,
-               "retry 2 of 3 in 4000 ms", 3100);
+  ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING, "retry 2 of 3 in 4000 ms",
+               3100);
 
   advance_and_expect_nothing(3999);
   advance_and_expect_failure(1, 3); /* 7100 */
-  ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING,
-               "retry 3 of 3 in 8000 ms", 7100);
+  ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING, "retry 3 of 3 in 8000 ms",
+               7100);
 
   advance_and_expect_nothing(7999);
   advance_and_expect_failure(1, 4); /* 15100: the last retry fails too */
@@ -180,8 +180,8 @@ START_TEST(success_resets_the_count_of_failures) {
   cache__fault_set(CACHE__FAULT_PASS, 0, 1);
   advance_and_expect_nothing(99);
   advance_and_expect_failure(1, 3); /* 7200 */
-  ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING,
-               "retry 1 of 3 in 2000 ms", 7200);
+  ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING, "retry 1 of 3 in 2000 ms",
+               7200);
   ck_assert_uint_eq(stats_of(cache).alerts_critical, 0);
 }
 END_TEST
@@ -190,15 +190,15 @@ START_TEST(count_of_failures_starts_again_after_the_critical_alert) {
   cache = make(100, 1000, 1, true);
   cache__fault_set(CACHE__FAULT_PASS, 0, 3);
   advance_and_expect_failure(100, 1); /* 1100 */
-  ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING,
-               "retry 1 of 1 in 2000 ms", 1100);
+  ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING, "retry 1 of 1 in 2000 ms",
+               1100);
   advance_and_expect_failure(2000, 2); /* 3100 */
   ASSERT_ALERT(newest_alert(), CACHE_ALERT_CRITICAL,
                "cleanup failed after 1 retries", 3100);
   advance_and_expect_nothing(99);
   advance_and_expect_failure(1, 3); /* 3200 */
-  ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING,
-               "retry 1 of 1 in 2000 ms", 3200);
+  ASSERT_ALERT(newest_alert(), CACHE_ALERT_WARNING, "retry 1 of 1 in 2000 ms",
+               3200);
   cache_stats_t st = stats_of(cache);
   ck_assert_uint_eq(st.alerts_warning, 2);
   ck_assert_uint_eq(st.alerts_critical, 1);
@@ -342,7 +342,8 @@ static Suite *retry_suite(void) {
   TCase *b = tcase_create("backoff");
   tcase_add_checked_fixture(b, setup_with_probe, teardown_with_probe);
   tcase_set_timeout(b, 120);
-  tcase_add_test(b, failures_back_off_exponentially_then_raise_a_critical_alert);
+  tcase_add_test(b,
+                 failures_back_off_exponentially_then_raise_a_critical_alert);
   tcase_add_test(b, success_resets_the_count_of_failures);
   tcase_add_test(b, count_of_failures_starts_again_after_the_critical_alert);
   tcase_add_test(b, no_retries_means_a_critical_alert_at_the_first_failure);

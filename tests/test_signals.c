@@ -180,8 +180,7 @@ START_TEST(signal_closes_the_caches_then_ends_the_process) {
   char out[256];
   int status = run_with_pipe(child_sends_itself, &signo, out, sizeof out);
   ASSERT_KILLED_BY(status, signo);
-  static const char *const expected[] = {"a:cleared", "b:cleared",
-                                         "c:cleared"};
+  static const char *const expected[] = {"a:cleared", "b:cleared", "c:cleared"};
   assert_lines(out, expected, 3);
 }
 END_TEST

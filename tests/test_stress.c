@@ -232,9 +232,9 @@ static void *sample(void *p) {
       record_failure("stats: bytes above max_bytes", 0, -1);
     if (cache_count(cache) > cfg->max_entries)
       record_failure("count above max_entries", 0, -1);
-    if (st.hits < prev.hits || st.misses < prev.misses ||
-        st.sets < prev.sets || st.deletes < prev.deletes ||
-        st.evictions < prev.evictions || st.expirations < prev.expirations ||
+    if (st.hits < prev.hits || st.misses < prev.misses || st.sets < prev.sets ||
+        st.deletes < prev.deletes || st.evictions < prev.evictions ||
+        st.expirations < prev.expirations ||
         st.cleanup_runs < prev.cleanup_runs)
       record_failure("a counter went backwards", 0, -1);
     prev = st;
@@ -373,9 +373,9 @@ static Suite *stress_suite(void) {
   Suite *s = suite_create("stress");
   TCase *t = tcase_create("stress");
   tcase_set_timeout(t, 300);
-  tcase_add_loop_test(t,
-                      bounds_hold_at_every_sample_and_every_operation_is_counted,
-                      0, N_CONFIGS);
+  tcase_add_loop_test(
+      t, bounds_hold_at_every_sample_and_every_operation_is_counted, 0,
+      N_CONFIGS);
   suite_add_tcase(s, t);
   return s;
 }
