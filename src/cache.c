@@ -64,6 +64,12 @@ static uint64_t shard_capacity(const cache_t *c) {
   return entries / (c->shard_mask + 1);
 }
 
+/* A shard's share of max_entries, which its table is sized to hold; 0
+ * without a count bound (a byte bound says too little about counts). */
+static uint64_t shard_entries(const cache_t *c) {
+  return c->options.max_entries / (c->shard_mask + 1);
+}
+
 /* Sets up shard s; on failure releases what it took and returns
  * CACHE_ENOMEM. */
 static int shard_init(cache_t *c, cache__shard_t *s) {
@@ -78,7 +84,8 @@ static int shard_init(cache_t *c, cache__shard_t *s) {
   memset(s->policy_state, 0, size);
   if (c->policy->init(s->policy_state, shard_capacity(c)) != 0)
     goto free_state;
-  if (cache__store_init(&s->store, &c->mem) != 0)
+  if (cache__store_init(&s->store, &c->mem, shard_entries(c), c->hash_seed) !=
+      0)
     goto destroy_policy;
   if (shard_lock_init(&s->lock) != 0)
     goto free_store;

@@ -50,7 +50,7 @@ typedef struct cache__shard {
   /* Entries unlinked but perhaps still being read by a lookup without the
    * lock (epoch.h), oldest first, linked through link.next with their
    * epoch stamp in link.prev. */
-  cache__link_t *limbo_head, *limbo_tail;
+  cache__entry_t *limbo_head, *limbo_tail; /* through cache__dead_next */
   uint32_t limbo_len, limbo_check;         /* try to free at this length */
   uint64_t limbo_bytes, limbo_bytes_check; /* or at this many bytes */
   _Alignas(64) void *policy_state;
@@ -123,12 +123,12 @@ struct cache {
 };
 
 /* Entries unlinked under a shard lock, to be dealt with once the lock is
- * released: `head` for the listener (their shard in link.prev), `dead` to
- * be freed (out of the limbo, no reader can see them). Linked through
- * link.next. */
+ * released: `head` for the listener (their shard and the reason in the
+ * dead tag, shard.c), `dead` to be freed (out of the limbo, no reader can
+ * see them). Linked through cache__dead_next. */
 typedef struct cache__graveyard {
-  cache__link_t *head;
-  cache__link_t *dead;
+  cache__entry_t *head;
+  cache__entry_t *dead;
   /* A shard whose limbo outgrew its bound while a reader held the epoch
    * back: cache__bury waits for that reader, then frees. */
   struct cache__shard *stalled;

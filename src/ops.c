@@ -43,9 +43,9 @@ static uint64_t deadline(const cache_t *c, uint64_t ttl_ms, uint64_t now) {
 
 /* A new, unlinked entry holding copies of key and value, which expires at
  * `expires_at` (CACHE__NEVER: it carries no deadline). */
-static cache__entry_t *entry_new(cache_t *c, uint64_t hash, const void *key,
-                                 size_t key_len, const void *value,
-                                 size_t value_len, uint64_t expires_at) {
+static cache__entry_t *entry_new(cache_t *c, const void *key, size_t key_len,
+                                 const void *value, size_t value_len,
+                                 uint64_t expires_at) {
   if (CACHE__FAULT(CACHE__FAULT_ALLOC))
     return NULL;
   bool expires = expires_at != CACHE__NEVER;
@@ -57,14 +57,7 @@ static cache__entry_t *entry_new(cache_t *c, uint64_t hash, const void *key,
     cache__mem_free(&c->mem, e, size);
     return NULL;
   }
-  e->link.prev = e->link.next = &e->link;
-  e->hash = (uint32_t)hash;
-  e->key_len = (uint16_t)key_len;
-  e->value_len = (uint32_t)value_len;
-  e->policy_bits = 0;
-  e->policy_aux = 0;
-  e->removal = 0;
-  e->flags = expires ? CACHE__ENTRY_DEADLINE : 0;
+  cache__entry_init(e, key_len, value_len, expires);
   if (expires)
     *cache__entry_deadline(e) =
         (cache__deadline_t){.at = expires_at, .heap_index = CACHE__NO_HEAP};
@@ -128,7 +121,8 @@ static bool full(const cache_t *c) {
  * evicting as the bounds require. Lock of s held on entry and on return;
  * it is released and taken again only to evict from other shards. */
 static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
-                         size_t bytes, uint64_t now, cache__graveyard_t *g) {
+                         uint32_t hash, size_t bytes, uint64_t now,
+                         cache__graveyard_t *g) {
   bool have_slot = false; /* a replaced entry's slot, kept for e */
   for (;;) {
     if (is_closed(c))
@@ -137,8 +131,8 @@ static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
          cache__expiry_reserve(&s->expiry, &c->mem) != 0) ||
         cache__store_reserve(&s->store, &c->mem) != 0)
       break;
-    cache__entry_t *old =
-        cache__store_find(&s->store, e->hash, cache__entry_key(e), e->key_len);
+    cache__entry_t *old = cache__store_find(
+        &s->store, hash, cache__entry_key(e), cache__entry_key_len(e));
     if (old != NULL) {
       int why = cache__entry_is_expired(old, now) ? CACHE_REMOVED_EXPIRED
                                                   : CACHE_REMOVED_REPLACED;
@@ -151,9 +145,9 @@ static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
       have_slot = cache__shard_evict(c, s, now, CACHE_REMOVED_EVICTED, true, g);
     }
     if (reserve(c, !have_slot, bytes)) {
-      cache__store_insert(&s->store, e, bytes);
+      cache__store_insert(&s->store, e, hash, bytes);
       cache__expiry_add(&s->expiry, e);
-      c->policy->inserted(s->policy_state, e);
+      c->policy->inserted(s->policy_state, e, hash);
       s->counters.sets++;
       return CACHE_OK;
     }
@@ -191,8 +185,8 @@ int cache_set(cache_t *c, const void *key, size_t key_len, const void *value,
   uint64_t hash = key_hash(c, key, key_len);
   prefetch(c, cache__shard_of(c, hash), (uint32_t)hash);
   uint64_t now = cache__now(c);
-  cache__entry_t *e = entry_new(c, hash, key, key_len, value, value_len,
-                                deadline(c, ttl_ms, now));
+  cache__entry_t *e =
+      entry_new(c, key, key_len, value, value_len, deadline(c, ttl_ms, now));
   if (e == NULL)
     return CACHE_ENOMEM;
   size_t bytes = cache__entry_footprint(c, e);
@@ -204,7 +198,7 @@ int cache_set(cache_t *c, const void *key, size_t key_len, const void *value,
   cache__graveyard_t g = {NULL};
   cache__shard_t *s = cache__shard_of(c, hash);
   pthread_mutex_lock(&s->lock);
-  int rc = insert_locked(c, s, e, bytes, now, &g);
+  int rc = insert_locked(c, s, e, (uint32_t)hash, bytes, now, &g);
   pthread_mutex_unlock(&s->lock);
   cache__bury(c, &g);
   if (rc != CACHE_OK)
@@ -227,11 +221,12 @@ static int read_entry(cache_t *c, cache__shard_t *s, cache__entry_t *e,
   }
   s->counters.hits++;
   c->policy->accessed(s->policy_state, e);
-  *value_len = e->value_len;
-  if (buf_len < e->value_len)
+  size_t n = cache__entry_value_len(e);
+  *value_len = n;
+  if (buf_len < n)
     return CACHE_ETOOSMALL;
-  if (e->value_len > 0)
-    memcpy(buf, cache__entry_value(e), e->value_len);
+  if (n > 0)
+    memcpy(buf, cache__entry_value(e), n);
   return CACHE_OK;
 }
 
@@ -265,11 +260,12 @@ static int get_shared(cache_t *c, cache__shard_t *s, uint32_t hash,
   cache__entry_t *e = cache__store_find_shared(&s->store, hash, key, key_len);
   if (e != NULL && !cache__entry_is_expired(e, now) &&
       c->policy->hit(s->policy_state, e)) {
-    *value_len = e->value_len;
+    size_t n = cache__entry_value_len(e);
+    *value_len = n;
     rc = CACHE_ETOOSMALL;
-    if (buf_len >= e->value_len) {
-      if (e->value_len > 0)
-        memcpy(buf, cache__entry_value(e), e->value_len);
+    if (buf_len >= n) {
+      if (n > 0)
+        memcpy(buf, cache__entry_value(e), n);
       rc = CACHE_OK;
     }
   }

@@ -18,9 +18,10 @@ typedef struct cache__policy_ops {
    * memory. */
   int (*init)(void *state, uint64_t capacity);
   void (*destroy)(void *state); /* may be NULL */
-  void (*inserted)(void *state, cache__entry_t *e);
+  /* hash: of e's key (the low 32 bits), which entries do not keep. */
+  void (*inserted)(void *state, cache__entry_t *e, uint32_t hash);
   void (*accessed)(void *state, cache__entry_t *e); /* a hit */
-  void (*removed)(void *state, cache__entry_t *e);
+  void (*removed)(void *state, cache__entry_t *e, uint32_t hash);
   /* The entry to evict next, still linked; NULL when empty. */
   cache__entry_t *(*victim)(void *state);
   /* May be NULL (every hit then takes the lock). Called WITHOUT the lock,

@@ -4,7 +4,7 @@
 #include "policy.h"
 
 typedef struct fifo {
-  cache__link_t queue; /* head = oldest */
+  cache__list_t queue;
 } fifo_t;
 
 static int fifo_init(void *state, uint64_t capacity) {
@@ -14,9 +14,10 @@ static int fifo_init(void *state, uint64_t capacity) {
   return 0;
 }
 
-static void fifo_inserted(void *state, cache__entry_t *e) {
+static void fifo_inserted(void *state, cache__entry_t *e, uint32_t hash) {
+  (void)hash;
   fifo_t *f = state;
-  cache__list_push(&f->queue, &e->link);
+  cache__list_push(&f->queue, e);
 }
 
 static void fifo_accessed(void *state, cache__entry_t *e) {
@@ -31,14 +32,15 @@ static bool fifo_hit(void *state, cache__entry_t *e) {
   return true;
 }
 
-static void fifo_removed(void *state, cache__entry_t *e) {
+static void fifo_removed(void *state, cache__entry_t *e, uint32_t hash) {
   (void)state;
-  cache__list_unlink(&e->link);
+  (void)hash;
+  cache__list_unlink(e);
 }
 
 static cache__entry_t *fifo_victim(void *state) {
   fifo_t *f = state;
-  return cache__list_empty(&f->queue) ? NULL : cache__entry_of(f->queue.next);
+  return cache__list_oldest(&f->queue);
 }
 
 const cache__policy_ops_t cache__policy_fifo = {

@@ -4,7 +4,7 @@
 #include "policy.h"
 
 typedef struct lru {
-  cache__link_t queue; /* head = least recently used */
+  cache__list_t queue; /* oldest = least recently used */
 } lru_t;
 
 static int lru_init(void *state, uint64_t capacity) {
@@ -14,27 +14,29 @@ static int lru_init(void *state, uint64_t capacity) {
   return 0;
 }
 
-static void lru_inserted(void *state, cache__entry_t *e) {
+static void lru_inserted(void *state, cache__entry_t *e, uint32_t hash) {
+  (void)hash;
   lru_t *l = state;
-  cache__list_push(&l->queue, &e->link);
+  cache__list_push(&l->queue, e);
 }
 
 static void lru_accessed(void *state, cache__entry_t *e) {
   lru_t *l = state;
-  if (l->queue.prev == &e->link)
-    return; /* already the youngest */
-  cache__list_unlink(&e->link);
-  cache__list_push(&l->queue, &e->link);
+  if (cache__list_is_newest(&l->queue, e))
+    return;
+  cache__list_unlink(e);
+  cache__list_push(&l->queue, e);
 }
 
-static void lru_removed(void *state, cache__entry_t *e) {
+static void lru_removed(void *state, cache__entry_t *e, uint32_t hash) {
   (void)state;
-  cache__list_unlink(&e->link);
+  (void)hash;
+  cache__list_unlink(e);
 }
 
 static cache__entry_t *lru_victim(void *state) {
   lru_t *l = state;
-  return cache__list_empty(&l->queue) ? NULL : cache__entry_of(l->queue.next);
+  return cache__list_oldest(&l->queue);
 }
 
 const cache__policy_ops_t cache__policy_lru = {

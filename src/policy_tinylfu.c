@@ -77,7 +77,7 @@ typedef struct sketch {
 } sketch_t;
 
 typedef struct tinylfu {
-  cache__link_t seg[N_SEGMENTS]; /* head = oldest */
+  cache__list_t seg[N_SEGMENTS];
   uint64_t size[N_SEGMENTS];
   uint64_t capacity; /* 0: unknown, follow the current size */
   uint64_t window_max;
@@ -206,18 +206,17 @@ static void freq_bump(sketch_t *s, cache__entry_t *e) {
 
 static void put(tinylfu_t *t, int seg, cache__entry_t *e) {
   cache__entry_set_bits(e, (unsigned)seg); /* clears REFERENCED */
-  cache__list_push(&t->seg[seg], &e->link);
+  cache__list_push(&t->seg[seg], e);
   t->size[seg]++;
 }
 
 static void take(tinylfu_t *t, cache__entry_t *e) {
-  cache__list_unlink(&e->link);
+  cache__list_unlink(e);
   t->size[cache__entry_bits(e) & SEGMENT_BITS]--;
 }
 
 static cache__entry_t *oldest(tinylfu_t *t, int seg) {
-  return cache__list_empty(&t->seg[seg]) ? NULL
-                                         : cache__entry_of(t->seg[seg].next);
+  return cache__list_oldest(&t->seg[seg]);
 }
 
 static uint64_t capacity_of(const tinylfu_t *t) {
@@ -266,12 +265,12 @@ static void tinylfu_destroy(void *state) {
  * extra miss (the block was just read), and it makes the sketch resident
  * as the cache fills, rather than one page fault at a time when entries
  * first leave (an expiry pass, say). */
-static void tinylfu_inserted(void *state, cache__entry_t *e) {
+static void tinylfu_inserted(void *state, cache__entry_t *e, uint32_t hash) {
   tinylfu_t *t = state;
-  unsigned count = sketch_frequency(&t->sketch, e->hash);
+  unsigned count = sketch_frequency(&t->sketch, hash);
   if (count < FREQ_MAX) {
     count++;
-    sketch_raise(&t->sketch, e->hash, count);
+    sketch_raise(&t->sketch, hash, count);
     sketch_tick(&t->sketch);
   }
   freq_set(&t->sketch, e, count);
@@ -332,10 +331,10 @@ static void tinylfu_prefetch(const void *state, uint32_t hash) {
   __builtin_prefetch(&t->sketch.table[w]);
 }
 
-static void tinylfu_removed(void *state, cache__entry_t *e) {
+static void tinylfu_removed(void *state, cache__entry_t *e, uint32_t hash) {
   tinylfu_t *t = state;
   take(t, e);
-  sketch_raise(&t->sketch, e->hash, freq_of(&t->sketch, e));
+  sketch_raise(&t->sketch, hash, freq_of(&t->sketch, e));
 }
 
 /* Moves the window's overflow into probation; returns the last entry moved

@@ -58,19 +58,24 @@ static void count_removal(cache__shard_t *s, int reason) {
  * garbage. */
 #define LIMBO_MAX_BYTES (256 * 1024)
 
-static size_t entry_bytes(cache__link_t *l) {
-  return cache__entry_size_of(cache__entry_of(l));
+/* A limbo entry's dead tag holds the low 44 bits of its epoch stamp. A
+ * stamp is compared with the epoch that is safe by the difference of the
+ * two, modulo 2^44: the entries in a limbo are far fewer than 2^43 epochs
+ * old, so the difference is small (stamp at or before safe) or close to
+ * 2^44 (after it). */
+static bool stamp_safe(uint64_t tag, uint64_t safe) {
+  return ((safe - tag) & CACHE__WORD_MASK) < (CACHE__WORD_MASK >> 1);
 }
 
-static void limbo_push(cache__shard_t *s, cache__link_t *l, uint64_t stamp) {
-  s->limbo_bytes += entry_bytes(l);
-  l->prev = (cache__link_t *)(uintptr_t)stamp;
-  l->next = NULL;
+static void limbo_push(cache__shard_t *s, cache__entry_t *e, uint64_t stamp) {
+  s->limbo_bytes += cache__entry_size_of(e);
+  cache__dead_set_tag(e, stamp);
+  cache__dead_set_next(e, NULL);
   if (s->limbo_tail != NULL)
-    s->limbo_tail->next = l;
+    cache__dead_set_next(s->limbo_tail, e);
   else
-    s->limbo_head = l;
-  s->limbo_tail = l;
+    s->limbo_head = e;
+  s->limbo_tail = e;
   s->limbo_len++;
 }
 
@@ -79,21 +84,21 @@ void cache__shard_reclaim(cache_t *c, cache__shard_t *s, bool all,
   (void)c;
   /* With no other thread left that could be reading (the readers of a
    * busy spell have ended, say), the whole limbo is safe. */
-  uint64_t safe =
-      all || cache__epoch_alone() ? UINT64_MAX : cache__epoch_reclaimable();
+  bool every = all || cache__epoch_alone();
+  uint64_t safe = every ? 0 : cache__epoch_reclaimable();
   /* A limbo that grew while a reader held the epoch back is given back a
    * few batches at a time, so that no caller waits long behind the lock. */
   uint32_t max = all ? UINT32_MAX : 4 * LIMBO_BATCH;
-  cache__link_t *l;
-  while (max-- > 0 && (l = s->limbo_head) != NULL &&
-         (uint64_t)(uintptr_t)l->prev <= safe) {
-    s->limbo_head = l->next;
+  cache__entry_t *e;
+  while (max-- > 0 && (e = s->limbo_head) != NULL &&
+         (every || stamp_safe(cache__dead_tag(e), safe))) {
+    s->limbo_head = cache__dead_next(e);
     if (s->limbo_head == NULL)
       s->limbo_tail = NULL;
     s->limbo_len--;
-    s->limbo_bytes -= entry_bytes(l);
-    l->next = g->dead;
-    g->dead = l;
+    s->limbo_bytes -= cache__entry_size_of(e);
+    cache__dead_set_next(e, g->dead);
+    g->dead = e;
   }
   /* Stamps only grow along the list, so what is left is mostly not yet
    * safe: look again only after another batch. */
@@ -106,11 +111,11 @@ void cache__shard_reclaim(cache_t *c, cache__shard_t *s, bool all,
 static void retire(cache_t *c, cache__shard_t *s, cache__entry_t *e,
                    cache__graveyard_t *g) {
   if (cache__epoch_alone()) {
-    e->link.next = g->dead;
-    g->dead = &e->link;
+    cache__dead_set_next(e, g->dead);
+    g->dead = e;
     return;
   }
-  limbo_push(s, &e->link, cache__epoch_stamp());
+  limbo_push(s, e, cache__epoch_stamp());
   if (s->limbo_len >= s->limbo_check || s->limbo_bytes >= s->limbo_bytes_check)
     cache__shard_reclaim(c, s, false, g);
   if (s->limbo_bytes > LIMBO_MAX_BYTES)
@@ -120,22 +125,23 @@ static void retire(cache_t *c, cache__shard_t *s, cache__entry_t *e,
 void cache__shard_unlink(cache_t *c, cache__shard_t *s, cache__entry_t *e,
                          int reason, bool keep_slot, cache__graveyard_t *g) {
   size_t bytes = cache__entry_footprint(c, e);
-  cache__store_remove(&s->store, &c->mem, e, bytes);
+  uint32_t hash = cache__store_hash(&s->store, e);
+  cache__store_remove(&s->store, &c->mem, e, hash, bytes);
   cache__expiry_remove(&s->expiry, &c->mem, e);
-  c->policy->removed(s->policy_state, e);
+  c->policy->removed(s->policy_state, e, hash);
   if (c->track_bytes)
     atomic_fetch_sub_explicit(&c->bytes, bytes, memory_order_relaxed);
   if (!keep_slot)
     atomic_fetch_sub_explicit(&c->count, 1, memory_order_relaxed);
   count_removal(s, reason);
-  e->removal = (uint8_t)reason;
   if (c->options.on_remove == NULL) {
     retire(c, s, e, g);
     return;
   }
-  e->link.prev = (cache__link_t *)(void *)s;
-  e->link.next = g->head;
-  g->head = &e->link;
+  /* The listener needs the reason, and the limbo the shard, later. */
+  cache__dead_set_tag(e, (uint64_t)(s - c->shards) << 3 | (unsigned)reason);
+  cache__dead_set_next(e, g->head);
+  g->head = e;
 }
 
 cache__entry_t *cache__shard_lookup(cache_t *c, cache__shard_t *s,
@@ -196,34 +202,36 @@ bool cache__shard_evict(cache_t *c, cache__shard_t *s, uint64_t now, int reason,
   return true;
 }
 
-static void free_dead(cache_t *c, cache__link_t *l) {
-  while (l != NULL) {
-    cache__link_t *next = l->next;
-    cache__entry_t *e = cache__entry_of(l);
+static void free_dead(cache_t *c, cache__entry_t *e) {
+  while (e != NULL) {
+    cache__entry_t *next = cache__dead_next(e);
     cache__mem_free(&c->mem, e, cache__entry_size_of(e));
-    l = next;
+    e = next;
   }
+}
+
+static cache__shard_t *shard_of_dead(cache_t *c, const cache__entry_t *e) {
+  return &c->shards[cache__dead_tag(e) >> 3];
 }
 
 void cache__bury(cache_t *c, cache__graveyard_t *g) {
   cache_remove_cb cb = c->options.on_remove;
-  cache__link_t *l = g->head;
+  cache__entry_t *l = g->head;
   g->head = NULL;
-  for (cache__link_t *i = l; i != NULL; i = i->next) {
-    cache__entry_t *e = cache__entry_of(i);
-    cb(cache__entry_key(e), e->key_len, cache__entry_value(e), e->value_len,
-       e->removal, c->options.on_remove_ctx);
-  }
+  for (cache__entry_t *e = l; e != NULL; e = cache__dead_next(e))
+    cb(cache__entry_key(e), cache__entry_key_len(e), cache__entry_value(e),
+       cache__entry_value_len(e), (int)(cache__dead_tag(e) & 7),
+       c->options.on_remove_ctx);
   /* Into the limbo of the shard each came from, one lock hold for each
    * run of entries of the same shard. */
   while (l != NULL) {
-    cache__shard_t *s = (cache__shard_t *)(void *)l->prev;
+    cache__shard_t *s = shard_of_dead(c, l);
     pthread_mutex_lock(&s->lock);
     do {
-      cache__link_t *next = l->next;
-      retire(c, s, cache__entry_of(l), g);
+      cache__entry_t *next = cache__dead_next(l);
+      retire(c, s, l, g);
       l = next;
-    } while (l != NULL && (cache__shard_t *)(void *)l->prev == s);
+    } while (l != NULL && shard_of_dead(c, l) == s);
     pthread_mutex_unlock(&s->lock);
   }
   cache__shard_t *s = g->stalled;

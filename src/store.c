@@ -1,6 +1,7 @@
 /* The store's hash table: see store.h. */
 #include "store.h"
 #include "epoch.h"
+#include "hash.h"
 
 #define INITIAL_SLOTS 16
 #define ADDRESS_BITS 48
@@ -8,9 +9,9 @@
 #define DIST_MASK UINT64_C(15) /* the distance bits; 15 = "15 or more" */
 #define POINTER_MASK (ADDRESS_MASK & ~DIST_MASK)
 
-/* The slot of e, at distance 0 from its home. */
-static uint64_t slot_of(const cache__entry_t *e) {
-  return (uint64_t)(uintptr_t)e | ((uint64_t)(e->hash >> 16) << ADDRESS_BITS);
+/* The slot of e, of this hash, at distance 0 from its home. */
+static uint64_t slot_of(const cache__entry_t *e, uint32_t hash) {
+  return (uint64_t)(uintptr_t)e | ((uint64_t)(hash >> 16) << ADDRESS_BITS);
 }
 
 static cache__entry_t *entry_in(uint64_t slot) {
@@ -25,13 +26,16 @@ static uint64_t tag_bits(uint32_t hash) {
   return (uint64_t)(hash >> 16) << ADDRESS_BITS;
 }
 
-static size_t home_of(const cache__store_t *st, uint32_t hash) {
-  return hash & st->mask;
+static size_t next(size_t i, size_t n) { return i + 1 == n ? 0 : i + 1; }
+
+/* How many slots past `from` slot i is, going round the end. */
+static size_t gap(size_t from, size_t i, size_t n) {
+  return i >= from ? i - from : i + n - from;
 }
 
-/* A table's block: a 64-byte head whose last word is the mask, then the
- * slots. A lookup without the lock reads the block's address once and the
- * mask in it, so the two always belong together. */
+/* A table's block: a 64-byte head whose last word is the slot count, then
+ * the slots. A lookup without the lock reads the block's address once and
+ * the count in it, so the two always belong together. */
 #define HEAD_WORDS 8
 
 static size_t table_size(size_t slots) {
@@ -44,7 +48,7 @@ static uint64_t *table_new(cache__mem_t *mem, size_t n) {
   uint64_t *block = cache__mem_table_alloc(mem, table_size(n));
   if (block == NULL)
     return NULL;
-  block[HEAD_WORDS - 1] = n - 1;
+  block[HEAD_WORDS - 1] = n;
   return block + HEAD_WORDS;
 }
 
@@ -58,19 +62,37 @@ static void slot_set(uint64_t *slots, size_t i, uint64_t v) {
   __atomic_store_n(&slots[i], v, __ATOMIC_RELEASE);
 }
 
-int cache__store_init(cache__store_t *st, cache__mem_t *mem) {
+/* The slot count that holds `capacity` entries, and 1/32 more for the
+ * unevenness of shards, at the most load reserve() allows; 0 if none is
+ * known or it would not fit a size_t. */
+static size_t fitting(uint64_t capacity) {
+  if (capacity == 0 || capacity > SIZE_MAX / 8)
+    return 0;
+  size_t held = (size_t)capacity + (size_t)capacity / 32 + 1;
+  return held + (held + 3) / 4; /* held / (4/5), rounded up */
+}
+
+uint32_t cache__store_hash(const cache__store_t *st, const cache__entry_t *e) {
+  return (uint32_t)cache__hash(cache__entry_key(e), cache__entry_key_len(e),
+                               st->seed);
+}
+
+int cache__store_init(cache__store_t *st, cache__mem_t *mem, uint64_t capacity,
+                      uint64_t seed) {
   st->slots = table_new(mem, INITIAL_SLOTS);
   if (st->slots == NULL)
     return -1;
   st->table = st->slots - HEAD_WORDS;
-  st->mask = INITIAL_SLOTS - 1;
+  st->size = INITIAL_SLOTS;
+  st->fit = fitting(capacity);
+  st->seed = seed;
   atomic_init(&st->count, 0);
   atomic_init(&st->bytes, 0);
   return 0;
 }
 
 void cache__store_free(cache__store_t *st, cache__mem_t *mem) {
-  table_free(mem, st->slots, st->mask + 1);
+  table_free(mem, st->slots, st->size);
   st->slots = NULL;
   st->table = NULL;
 }
@@ -78,16 +100,17 @@ void cache__store_free(cache__store_t *st, cache__mem_t *mem) {
 /* The probe of both lookups. Loads are atomic for the one without the
  * lock (they cost nothing more under it), and the probe is bounded: a table
  * changing under it may show no empty slot. */
-static cache__entry_t *probe(const uint64_t *slots, size_t mask, uint32_t hash,
+static cache__entry_t *probe(const uint64_t *slots, size_t n, uint32_t hash,
                              const void *key, size_t key_len) {
   const uint64_t tag = tag_bits(hash);
-  for (size_t i = hash & mask, n = 0; n <= mask; i = (i + 1) & mask, n++) {
+  for (size_t i = cache__store_home(n, hash), k = 0; k < n;
+       i = next(i, n), k++) {
     uint64_t slot = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
     if (slot == 0)
       return NULL;
     if ((slot & ~ADDRESS_MASK) == tag) {
       cache__entry_t *e = entry_in(slot);
-      if (cache__entry_matches(e, hash, key, key_len))
+      if (cache__entry_matches(e, key, key_len))
         return e;
     }
   }
@@ -96,7 +119,7 @@ static cache__entry_t *probe(const uint64_t *slots, size_t mask, uint32_t hash,
 
 cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
                                   const void *key, size_t key_len) {
-  return probe(st->slots, st->mask, hash, key, key_len);
+  return probe(st->slots, st->size, hash, key, key_len);
 }
 
 cache__entry_t *cache__store_find_shared(const cache__store_t *st,
@@ -107,11 +130,11 @@ cache__entry_t *cache__store_find_shared(const cache__store_t *st,
                key_len);
 }
 
-static void place(uint64_t *slots, size_t mask, uint64_t slot, uint32_t hash) {
-  size_t home = hash & mask, i = home;
+static void place(uint64_t *slots, size_t n, uint64_t slot, uint32_t hash) {
+  size_t home = cache__store_home(n, hash), i = home;
   while (slots[i] != 0)
-    i = (i + 1) & mask;
-  slot_set(slots, i, with_dist(slot, (i - home) & mask));
+    i = next(i, n);
+  slot_set(slots, i, with_dist(slot, gap(home, i, n)));
 }
 
 /* Adds delta to a figure only the lock holder writes: no read-modify-write
@@ -122,38 +145,34 @@ static void bump(_Atomic uint64_t *v, uint64_t delta) {
                         memory_order_relaxed);
 }
 
-/* How far slot i is from the home of its entry. Only a distance of 15 or
- * more costs a look at the entry. */
-static size_t dist_at(const cache__store_t *st, size_t i) {
-  size_t d = (size_t)(st->slots[i] & DIST_MASK);
+/* How far a slot at i holding `slot` is from the home of its entry. Only
+ * a distance of 15 or more costs a look at the entry (and a hash of its
+ * key). */
+static size_t dist_of(const cache__store_t *st, size_t i, uint64_t slot) {
+  size_t d = (size_t)(slot & DIST_MASK);
   if (d < DIST_MASK)
     return d;
-  return (i - home_of(st, entry_in(st->slots[i])->hash)) & st->mask;
+  size_t n = st->size;
+  return gap(cache__store_home(n, cache__store_hash(st, entry_in(slot))), i, n);
 }
 
-/* Moves every entry to a table of new_n slots. Growing needs one more bit
- * of each entry's hash, so it reads every entry; shrinking needs only the
- * old home, which the slot's distance gives (an entry is read only when
- * that distance is saturated). */
+/* Moves every entry to a table of new_n slots, hashing each entry's key
+ * again for its new home (entries keep no hash: entry.h). */
 static int resize(cache__store_t *st, cache__mem_t *mem, size_t new_n) {
-  size_t old_n = st->mask + 1;
+  size_t old_n = st->size;
   uint64_t *slots = table_new(mem, new_n);
   if (slots == NULL)
     return -1;
   for (size_t i = 0; i < old_n; i++) {
     uint64_t slot = st->slots[i];
-    if (slot == 0)
-      continue;
-    /* A new home is the old one's low bits when shrinking. */
-    uint32_t hash = new_n < old_n ? (uint32_t)((i - dist_at(st, i)) & st->mask)
-                                  : entry_in(slot)->hash;
-    place(slots, new_n - 1, slot, hash);
+    if (slot != 0)
+      place(slots, new_n, slot, cache__store_hash(st, entry_in(slot)));
   }
   uint64_t *old = st->slots;
   /* Atomic stores: lookups read these without the lock. */
   __atomic_store_n(&st->table, slots - HEAD_WORDS, __ATOMIC_RELEASE);
   __atomic_store_n(&st->slots, slots, __ATOMIC_RELAXED);
-  __atomic_store_n(&st->mask, new_n - 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&st->size, new_n, __ATOMIC_RELAXED);
   /* A lookup may still be probing the old table. Resizes are rare (the
    * size doubles or halves), so waiting for such lookups costs little. */
   cache__epoch_synchronize();
@@ -166,15 +185,23 @@ int cache__store_reserve(cache__store_t *st, cache__mem_t *mem) {
    * lines, and dereferences no entry unless 16 bits of hash match), and
    * the table is as small as that allows: which slots a workload keeps
    * reading decides whether they stay in the CPU's caches. W1's table at
-   * 4/5 (76% full, 1 MB) against 3/4 (38%, 2 MB): 1 thread +16%. */
-  if ((cache__store_count(st) + 1) * 5 <= (uint64_t)(st->mask + 1) * 4)
+   * 4/5 (76% full, 1 MB) against 3/4 (38%, 2 MB): 1 thread +16%.
+   * A table doubles, except that it grows only to the size that fits the
+   * shard's capacity if that is less: a table of a full cache is then
+   * 3/4 full, not anywhere from 2/5 to 4/5 as a power of two would be
+   * (W2's 1,000,000 entries: 10.3 bytes each in the table, against
+   * 16.8). */
+  size_t n = st->size;
+  if ((cache__store_count(st) + 1) * 5 <= (uint64_t)n * 4)
     return 0;
-  return resize(st, mem, (st->mask + 1) * 2);
+  if (n > SIZE_MAX / 2)
+    return -1;
+  return resize(st, mem, st->fit > n && st->fit < n * 2 ? st->fit : n * 2);
 }
 
-void cache__store_insert(cache__store_t *st, cache__entry_t *e,
+void cache__store_insert(cache__store_t *st, cache__entry_t *e, uint32_t hash,
                          size_t footprint) {
-  place(st->slots, st->mask, slot_of(e), e->hash);
+  place(st->slots, st->size, slot_of(e, hash), hash);
   bump(&st->count, 1);
   bump(&st->bytes, footprint);
 }
@@ -182,32 +209,35 @@ void cache__store_insert(cache__store_t *st, cache__entry_t *e,
 /* Empties slot i, then moves back the entries after it that would no
  * longer be found past the gap (backward-shift deletion). */
 static void delete_at(cache__store_t *st, size_t i) {
-  size_t gap = i;
-  for (size_t j = (i + 1) & st->mask; st->slots[j] != 0;
-       j = (j + 1) & st->mask) {
-    size_t dist = dist_at(st, j), shift = (j - gap) & st->mask;
-    /* j's entry may fill the gap if its home is not in (gap, j]. */
+  uint64_t *const slots = st->slots;
+  const size_t n = st->size;
+  size_t hole = i;
+  uint64_t slot;
+  for (size_t j = next(i, n); (slot = slots[j]) != 0; j = next(j, n)) {
+    size_t dist = dist_of(st, j, slot), shift = gap(hole, j, n);
+    /* j's entry may fill the hole if its home is not in (hole, j]. */
     if (dist >= shift) {
-      slot_set(st->slots, gap, with_dist(st->slots[j], dist - shift));
-      gap = j;
+      slot_set(slots, hole, with_dist(slot, dist - shift));
+      hole = j;
     }
   }
-  slot_set(st->slots, gap, 0);
+  slot_set(slots, hole, 0);
 }
 
 void cache__store_remove(cache__store_t *st, cache__mem_t *mem,
-                         cache__entry_t *e, size_t footprint) {
-  const uint64_t slot = slot_of(e);
-  size_t i = home_of(st, e->hash);
-  while ((st->slots[i] & ~DIST_MASK) != slot)
-    i = (i + 1) & st->mask;
+                         cache__entry_t *e, uint32_t hash, size_t footprint) {
+  const uint64_t slot = slot_of(e, hash);
+  const uint64_t *slots = st->slots;
+  const size_t n = st->size;
+  size_t i = cache__store_home(n, hash);
+  while ((slots[i] & ~DIST_MASK) != slot)
+    i = next(i, n);
   delete_at(st, i);
   bump(&st->count, (uint64_t)-1);
   bump(&st->bytes, (uint64_t)0 - footprint);
   /* Halved at an eighth, the table is a quarter full: well below the
    * four fifths at which it doubles again. */
-  size_t n = st->mask + 1;
-  if (n > INITIAL_SLOTS && cache__store_count(st) < n / 8)
+  if (n >= INITIAL_SLOTS * 2 && cache__store_count(st) < n / 8)
     resize(st, mem, n / 2);
 }
 
@@ -220,7 +250,7 @@ void cache__store_drain(cache__store_t *st,
   while (cache__store_count(st) > 0) {
     const uint64_t *slots = st->slots;
     if (slots[i] == 0) {
-      i = (i + 1) & st->mask;
+      i = next(i, st->size);
       continue;
     }
     fn(entry_in(slots[i]), arg);

@@ -23,15 +23,17 @@
 
 typedef struct cache__store {
   uint64_t *slots; /* 0 = empty */
-  size_t mask;     /* slot count - 1; the count is a power of two */
-  /* The block that holds the slots after a head with the mask, as
+  size_t size;     /* slot count: any number from 16 up */
+  /* The block that holds the slots after a head with the count, as
    * lookups without the lock read them (store.c). */
   uint64_t *table;
+  size_t fit;    /* the count that holds the expected entries, or 0 */
+  uint64_t seed; /* of the keys' hashes */
   /* Entries linked in, and their footprint as the allocator sized them.
    * Written only under the lock that guards the store, read without it
    * (cache__store_count/_bytes) by whoever adds up the shards. Every
    * insert and removal writes them: they live on a cache line of their
-   * own, away from slots and mask, which every lookup reads. */
+   * own, away from slots and size, which every lookup reads. */
   _Alignas(64) _Atomic uint64_t count;
   _Atomic uint64_t bytes;
 } cache__store_t;
@@ -46,13 +48,29 @@ static inline uint64_t cache__store_bytes(const cache__store_t *st) {
 
 /* True if an entry at this address can be stored: its address fits the
  * 48 bits of a slot, as every user-space address does on x86-64 and on
- * 48-bit arm64, and is 16-byte aligned, as malloc's blocks of 48 bytes or
- * more (every entry) are. */
+ * 48-bit arm64, and is 16-byte aligned, as malloc's blocks of 16 bytes or
+ * more (every entry: entry.h) are. The same two facts let the policy
+ * queues link entries by 44-bit words. */
 static inline bool cache__store_can_hold(const void *entry) {
   return ((uintptr_t)entry >> 48) == 0 && ((uintptr_t)entry & 15) == 0;
 }
 
-int cache__store_init(cache__store_t *st, cache__mem_t *mem);
+/* capacity: the entries the store is expected to hold at most, or 0 if
+ * unknown. The table grows to fit them rather than to a power of two. */
+int cache__store_init(cache__store_t *st, cache__mem_t *mem, uint64_t capacity,
+                      uint64_t seed);
+
+/* The hash (its low 32 bits) of e's key, as lookups and inserts give it. */
+uint32_t cache__store_hash(const cache__store_t *st, const cache__entry_t *e);
+
+/* The home slot of a hash in a table of n slots: a multiply and a shift
+ * rather than a division. The hash's halves are swapped first, because
+ * the high 16 bits are the slot's tag; this way a table of up to 65,536
+ * slots takes its homes from the other 16. */
+static inline size_t cache__store_home(size_t n, uint32_t hash) {
+  uint32_t mixed = hash << 16 | hash >> 16;
+  return (size_t)(((uint64_t)mixed * n) >> 32);
+}
 void cache__store_free(cache__store_t *st, cache__mem_t *mem);
 
 cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
@@ -68,27 +86,30 @@ cache__entry_t *cache__store_find_shared(const cache__store_t *st,
 
 /* Starts loading the slot where a lookup for hash begins, before the lock
  * is taken, so that the miss overlaps with other work. Safe without the
- * lock: at worst it loads a line of a table being replaced. */
+ * lock: at worst it loads a line of a table being replaced, or, with the
+ * count of one table and the address of another, a line outside both (a
+ * prefetch never faults). */
 static inline void cache__store_prefetch(const cache__store_t *st,
                                          uint32_t hash) {
   const uint64_t *slots = __atomic_load_n(&st->slots, __ATOMIC_RELAXED);
-  size_t mask = __atomic_load_n(&st->mask, __ATOMIC_RELAXED);
-  __builtin_prefetch(&slots[hash & mask]);
+  size_t n = __atomic_load_n(&st->size, __ATOMIC_RELAXED);
+  __builtin_prefetch(&slots[cache__store_home(n, hash)]);
 }
 
 /* Makes sure one more entry can be inserted without growing past the
  * maximum load. 0, or -1 when out of memory (nothing changed). */
 int cache__store_reserve(cache__store_t *st, cache__mem_t *mem);
 
-/* Links e in; room must have been reserved and the key must be absent. */
-void cache__store_insert(cache__store_t *st, cache__entry_t *e,
+/* Links e, of this hash, in; room must have been reserved and the key must
+ * be absent. */
+void cache__store_insert(cache__store_t *st, cache__entry_t *e, uint32_t hash,
                          size_t footprint);
 
 /* Unlinks e. The table halves when it is less than an eighth full (if
  * there is memory for the smaller one), so that a cache that was once
  * large and is now small does not keep the large table. */
 void cache__store_remove(cache__store_t *st, cache__mem_t *mem,
-                         cache__entry_t *e, size_t footprint);
+                         cache__entry_t *e, uint32_t hash, size_t footprint);
 
 /* Calls fn on every entry; fn must remove the entry it is given (with
  * cache__store_remove, which may shrink the table meanwhile). */

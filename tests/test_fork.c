@@ -228,6 +228,10 @@ static int child_loads_the_key_itself(void *arg) {
     return 11;
   if (check_value(c, "k", "child") != 0)
     return 12;
+  /* Entries are linked by packed addresses that a leak checker cannot
+   * follow: leave none behind at the child's _exit. */
+  if (cache_delete(c, "k", 1) != CACHE_OK)
+    return 13;
   return 0;
 }
 

@@ -14,6 +14,7 @@
 
 typedef struct event {
   char key[EVENT_TEXT];
+  size_t key_len;
   char value[EVENT_TEXT];
   size_t value_len;
   int reason;
@@ -53,6 +54,7 @@ static void on_remove(const void *key, size_t key_len, const void *value,
   }
   event_t *ev = &r->events[r->n++];
   copy_text(ev->key, key, key_len);
+  ev->key_len = key_len;
   copy_text(ev->value, value, value_len);
   ev->value_len = value_len;
   ev->reason = reason;
@@ -143,6 +145,42 @@ START_TEST(delete_reports_deleted_with_key_and_value) {
   ASSERT_EVENT("k", CACHE_REMOVED_DELETED, "value");
   ck_assert_ptr_eq(rec.ctx_seen, &rec);
   cache_destroy(c);
+}
+END_TEST
+
+/* A key over 64 bytes or a value over 65,535 keeps its lengths in a block
+ * of its own (entry.h): the listener gets them whole, deadline or not. */
+START_TEST(long_keys_and_values_are_reported_whole) {
+  cache_t *c = make(CACHE_POLICY_LRU, 0, 0);
+  char key[100];
+  size_t big = 70000;
+  char *value = malloc(big);
+  ck_assert_ptr_nonnull(value);
+  memset(value, 'v', big);
+  memset(key, 'k', sizeof key);
+  key[0] = 'a';
+  ASSERT_OK(cache_set(c, key, 65, value, 3, 0));
+  key[0] = 'b';
+  ASSERT_OK(cache_set(c, key, 10, value, big, 5000));
+  key[0] = 'c';
+  ASSERT_OK(cache_set(c, key, 100, value, big, 0));
+  clk.now_ms += 5000; /* "b..." expires */
+  key[0] = 'a';
+  ASSERT_OK(cache_delete(c, key, 65));
+  key[0] = 'b';
+  ASSERT_STATUS(cache_contains(c, key, 10), CACHE_NOT_FOUND);
+  cache_destroy(c);
+  ck_assert_int_eq(rec.n, 3);
+  static const size_t key_lens[] = {65, 10, 100};
+  static const int reasons[] = {CACHE_REMOVED_DELETED, CACHE_REMOVED_EXPIRED,
+                                CACHE_REMOVED_CLEARED};
+  for (int i = 0; i < 3; i++) {
+    ck_assert_uint_eq(rec.events[i].key_len, key_lens[i]);
+    ck_assert_uint_eq(rec.events[i].value_len, i == 0 ? 3 : big);
+    ck_assert_int_eq(rec.events[i].reason, reasons[i]);
+    ck_assert_int_eq(rec.events[i].key[0], "abc"[i]);
+  }
+  free(value);
 }
 END_TEST
 
@@ -616,6 +654,7 @@ static Suite *listener_suite(void) {
   TCase *r = tcase_create("reasons");
   tcase_add_checked_fixture(r, setup, NULL);
   tcase_add_test(r, delete_reports_deleted_with_key_and_value);
+  tcase_add_test(r, long_keys_and_values_are_reported_whole);
   tcase_add_test(r, delete_of_a_missing_key_calls_nothing);
   tcase_add_test(r, set_of_a_new_key_calls_nothing);
   tcase_add_test(r, set_of_a_live_key_reports_replaced_with_the_old_value);

@@ -229,6 +229,47 @@ START_TEST(large_value_round_trips) {
 }
 END_TEST
 
+/* Entries keep their lengths in 22 bits of the header up to a 64-byte key
+ * and a 65,535-byte value, and in a block of their own past either; a
+ * deadline comes after that block. Every side of both edges, with and
+ * without a time to live, must read back exactly. */
+START_TEST(lengths_on_both_sides_of_the_short_header_round_trip) {
+  static const size_t key_lens[] = {1, 63, 64, 65, 300};
+  static const size_t value_lens[] = {0, 1, 65535, 65536, 70001};
+  size_t most = 70001;
+  unsigned char *key = malloc(301), *value = malloc(most), *buf = malloc(most);
+  ck_assert(key != NULL && value != NULL && buf != NULL);
+  for (size_t i = 0; i < most; i++)
+    value[i] = (unsigned char)(i * 31 + (i >> 9));
+  uint64_t bytes_before = tu_stats(cache).bytes;
+  int n = 0;
+  for (size_t k = 0; k < sizeof key_lens / sizeof *key_lens; k++)
+    for (size_t v = 0; v < sizeof value_lens / sizeof *value_lens; v++)
+      for (uint64_t ttl = 0; ttl <= 60000; ttl += 60000) {
+        size_t kl = key_lens[k], vl = value_lens[v];
+        memset(key, 'k', kl + 1);
+        key[0] = (unsigned char)n++; /* a key of its own each time */
+        ASSERT_OK(cache_set(cache, key, kl, value, vl, ttl));
+        size_t len = 0;
+        memset(buf, 0, most);
+        ASSERT_OK(cache_get(cache, key, kl, buf, most, &len));
+        ck_assert_uint_eq(len, vl);
+        ck_assert_int_eq(memcmp(buf, value, vl), 0);
+        /* The key one byte longer or shorter is another key. */
+        if (kl > 1)
+          ASSERT_STATUS(cache_contains(cache, key, kl - 1), CACHE_NOT_FOUND);
+        ASSERT_STATUS(cache_contains(cache, key, kl + 1), CACHE_NOT_FOUND);
+        ASSERT_OK(cache_delete(cache, key, kl));
+        ASSERT_STATUS(cache_contains(cache, key, kl), CACHE_NOT_FOUND);
+      }
+  /* Every byte counted in was counted out. */
+  ck_assert_uint_eq(tu_stats(cache).bytes, bytes_before);
+  free(key);
+  free(value);
+  free(buf);
+}
+END_TEST
+
 START_TEST(many_keys_are_all_retrievable) {
   enum { N = 5000 };
   char key[32], val[32], buf[32];
@@ -371,6 +412,7 @@ static Suite *set_get_suite(void) {
   tcase_add_test(sg, key_of_maximum_length_works);
   tcase_add_test(sg, single_byte_key_works);
   tcase_add_test(sg, large_value_round_trips);
+  tcase_add_test(sg, lengths_on_both_sides_of_the_short_header_round_trip);
   tcase_add_test(sg, many_keys_are_all_retrievable);
   suite_add_tcase(s, sg);
 

@@ -1,11 +1,13 @@
-/* The store's hash table, white box: entries are made by hand with chosen
- * hashes, so that clusters are long (distances past the 15 a slot can
- * hold), wrap around the end of the table and interleave homes, and every
- * deletion order is checked against a plain list of what must be found.
- * Linked against the static test build of the library (internal symbols). */
+/* The store's hash table, white box: entries are made by hand with keys
+ * chosen for their hashes' homes, so that clusters are long (distances past the
+ * 15 a slot can hold), wrap around the end of the table and interleave homes,
+ * and every deletion order is checked against a plain list of what must be
+ * found. Linked against the static test build of the library (internal
+ * symbols). */
 #define _POSIX_C_SOURCE 200809L
 #include "test_util.h"
 
+#include "hash.h"
 #include "store.h"
 
 #define MAX_ENTRIES 96
@@ -14,30 +16,48 @@ static cache__mem_t mem;
 static cache__store_t st;
 static cache__entry_t *entries[MAX_ENTRIES];
 static bool linked[MAX_ENTRIES];
+static uint32_t hashes[MAX_ENTRIES];
 static size_t n_entries;
 
-/* A 4-byte key (the entry's index) under a hash the test chooses. */
-static cache__entry_t *make(uint32_t hash) {
+#define SEED UINT64_C(0x5eed)
+
+/* An entry's key: its index, and a number tried until the hash suits. */
+typedef struct key {
+  uint32_t index, nonce;
+} key_t_;
+
+static uint32_t hash_of(const key_t_ *k) {
+  return (uint32_t)cache__hash(k, sizeof *k, SEED);
+}
+
+/* Links in a new entry whose home in a table of n slots is `home`; any
+ * home if n is 0. */
+static cache__entry_t *make_at(size_t n, size_t home) {
   ck_assert_uint_lt(n_entries, MAX_ENTRIES);
-  uint32_t key = (uint32_t)n_entries;
+  key_t_ key = {(uint32_t)n_entries, 0};
+  while (n != 0 && cache__store_home(n, hash_of(&key)) != home)
+    key.nonce++;
   size_t size = cache__entry_size(sizeof key, 0, false);
   cache__entry_t *e = cache__mem_alloc(&mem, size);
   ck_assert_ptr_nonnull(e);
   ck_assert(cache__store_can_hold(e));
-  memset(e, 0, sizeof *e);
-  e->hash = hash;
-  e->key_len = sizeof key;
-  memcpy(e->data, &key, sizeof key); /* no deadline: the key comes first */
+  cache__entry_init(e, sizeof key, 0, false);
+  memcpy((unsigned char *)cache__entry_key(e), &key, sizeof key);
+  ck_assert_uint_eq(cache__store_hash(&st, e), hash_of(&key));
   ck_assert_int_eq(cache__store_reserve(&st, &mem), 0);
-  cache__store_insert(&st, e, size);
+  cache__store_insert(&st, e, hash_of(&key), size);
+  hashes[n_entries] = hash_of(&key);
   entries[n_entries] = e;
   linked[n_entries] = true;
   return entries[n_entries++];
 }
 
+static cache__entry_t *make_any(void) { return make_at(0, 0); }
+
 static void unlink_at(size_t i) {
   ck_assert(linked[i]);
-  cache__store_remove(&st, &mem, entries[i], cache__entry_size_of(entries[i]));
+  cache__store_remove(&st, &mem, entries[i], hashes[i],
+                      cache__entry_size_of(entries[i]));
   linked[i] = false;
 }
 
@@ -45,9 +65,8 @@ static void unlink_at(size_t i) {
 static void check_all(void) {
   uint64_t count = 0;
   for (size_t i = 0; i < n_entries; i++) {
-    uint32_t key = (uint32_t)i;
-    cache__entry_t *found =
-        cache__store_find(&st, entries[i]->hash, &key, sizeof key);
+    const unsigned char *key = cache__entry_key(entries[i]);
+    cache__entry_t *found = cache__store_find(&st, hashes[i], key, 8);
     if (linked[i]) {
       ck_assert_msg(found == entries[i], "entry %zu lost", i);
       count++;
@@ -60,7 +79,7 @@ static void check_all(void) {
 
 static void setup(void) {
   ck_assert_int_eq(cache__mem_init(&mem), 0);
-  ck_assert_int_eq(cache__store_init(&st, &mem), 0);
+  ck_assert_int_eq(cache__store_init(&st, &mem, 0, SEED), 0);
   n_entries = 0;
 }
 
@@ -79,12 +98,12 @@ static void teardown(void) {
  * that the hashes a test chooses land where it says. Returns 64. */
 static size_t table_of_64(void) {
   size_t first = n_entries;
-  while (st.mask + 1 < 64)
-    make((50u + (uint32_t)(n_entries % 8)) | (uint32_t)n_entries << 8);
-  ck_assert_uint_eq(st.mask + 1, 64);
+  while (st.size < 64)
+    make_at(64, 50 + n_entries % 8);
+  ck_assert_uint_eq(st.size, 64);
   for (size_t i = first; cache__store_count(&st) > 8; i++)
     unlink_at(i);
-  ck_assert_uint_eq(st.mask + 1, 64);
+  ck_assert_uint_eq(st.size, 64);
   return 64;
 }
 
@@ -94,7 +113,7 @@ START_TEST(long_cluster_removed_in_every_order) {
   size_t slots = table_of_64();
   size_t first = n_entries;
   for (int i = 0; i < 40; i++)
-    make((uint32_t)(slots * 7 + 3)); /* home 3 */
+    make_at(slots, 3);
   check_all();
   int order = _i;
   for (int k = 0; k < 40; k++) {
@@ -115,9 +134,8 @@ START_TEST(interleaved_homes_wrap_around) {
   size_t slots = table_of_64();
   size_t first = n_entries;
   for (int round = 0; round < 5; round++)
-    for (uint32_t home = (uint32_t)slots - 4; home != 4;
-         home = (home + 1) & (uint32_t)(slots - 1))
-      make(home | (uint32_t)round << 20);
+    for (size_t home = slots - 4; home != 4; home = (home + 1) % slots)
+      make_at(slots, home);
   check_all();
   /* A fixed pseudo-random order, the same on every run. */
   size_t n = n_entries - first;
@@ -132,7 +150,7 @@ START_TEST(interleaved_homes_wrap_around) {
       }
     check_all();
   }
-  ck_assert_uint_eq(st.mask + 1, slots);
+  ck_assert_uint_eq(st.size, slots);
 }
 END_TEST
 
@@ -141,13 +159,13 @@ START_TEST(growth_keeps_long_clusters) {
    * placed again from their hashes. */
   size_t first = n_entries;
   for (int i = 0; i < 30; i++)
-    make(5u | (uint32_t)i << 12); /* home 5 while the table is small */
+    make_at(16, 5); /* one cluster while the table is small */
   check_all();
   for (size_t i = first; i < n_entries; i += 3)
     unlink_at(i);
   check_all();
   for (int i = 0; i < 30; i++)
-    make((uint32_t)i * 97u);
+    make_any();
   check_all();
 }
 END_TEST
@@ -157,20 +175,24 @@ START_TEST(table_shrinks_and_keeps_what_is_left) {
    * saturated distances make a shrink read their hashes), then remove
    * nine in ten: the table halves as it empties, and what is left is
    * still found after every step. */
-  for (uint32_t i = 0; n_entries < MAX_ENTRIES; i++)
-    make(i % 4 == 0 ? 9u | i << 16 : i * 2654435761u);
-  size_t slots = st.mask + 1, smallest = slots;
+  for (uint32_t i = 0; n_entries < MAX_ENTRIES; i++) {
+    if (i % 4 == 0)
+      make_at(16, 9);
+    else
+      make_any();
+  }
+  size_t slots = st.size, smallest = slots;
   for (size_t i = 0; i < n_entries; i++) {
     if (i % 10 == 0)
       continue;
     unlink_at(i);
     check_all();
-    ck_assert_uint_le(st.mask + 1, smallest);
-    smallest = st.mask + 1;
+    ck_assert_uint_le(st.size, smallest);
+    smallest = st.size;
   }
-  ck_assert_uint_lt(st.mask + 1, slots);
+  ck_assert_uint_lt(st.size, slots);
   /* Still within the load the table allows. */
-  ck_assert_uint_le(cache__store_count(&st) * 4, (st.mask + 1) * 3);
+  ck_assert_uint_le(cache__store_count(&st) * 4, st.size * 3);
   /* Deletions in the smaller table shift entries by the distances the
    * shrink wrote: they must be right. */
   for (size_t i = n_entries; i-- > 0;)
@@ -178,6 +200,34 @@ START_TEST(table_shrinks_and_keeps_what_is_left) {
       unlink_at(i);
       check_all();
     }
+}
+END_TEST
+
+START_TEST(table_grows_to_fit_its_capacity) {
+  /* Capacity 40: 42 entries (1/32 and one more for uneven shards) at 4/5
+   * load need 53 slots, where doubling would give 64. Half of them have
+   * homes at the end of those 53, so clusters wrap round an odd size. */
+  cache__store_free(&st, &mem);
+  ck_assert_int_eq(cache__store_init(&st, &mem, 40, SEED), 0);
+  while (n_entries < 42) {
+    if (n_entries % 2)
+      make_at(53, 50 + n_entries % 3);
+    else
+      make_any();
+  }
+  ck_assert_uint_eq(st.size, 53);
+  check_all();
+  /* One past what was expected: the table doubles as before. */
+  make_at(53, 52);
+  ck_assert_uint_eq(st.size, 106);
+  check_all();
+  for (size_t i = 0; i < n_entries; i += 2)
+    unlink_at(i);
+  check_all();
+  for (size_t i = 1; i < n_entries; i += 2)
+    unlink_at(i);
+  check_all();
+  ck_assert_uint_lt(st.size, 53);
 }
 END_TEST
 
@@ -192,14 +242,18 @@ static void unlink_entry(cache__entry_t *e, void *arg) {
 }
 
 START_TEST(drain_visits_every_entry_while_the_table_shrinks) {
-  for (uint32_t i = 0; i < MAX_ENTRIES - 1; i++)
-    make(i % 3 == 0 ? 4u | i << 16 : i * 2654435761u);
-  size_t slots = st.mask + 1;
+  for (uint32_t i = 0; i < MAX_ENTRIES - 1; i++) {
+    if (i % 3 == 0)
+      make_at(16, 4);
+    else
+      make_any();
+  }
+  size_t slots = st.size;
   cache__store_drain(&st, unlink_entry, NULL);
   for (size_t i = 0; i < n_entries; i++)
     ck_assert_msg(!linked[i], "entry %zu left behind", i);
   ck_assert_uint_eq(cache__store_count(&st), 0);
-  ck_assert_uint_lt(st.mask + 1, slots);
+  ck_assert_uint_lt(st.size, slots);
 }
 END_TEST
 
@@ -212,6 +266,7 @@ static Suite *store_suite(void) {
   tcase_add_test(tc, growth_keeps_long_clusters);
   tcase_add_test(tc, table_shrinks_and_keeps_what_is_left);
   tcase_add_test(tc, drain_visits_every_entry_while_the_table_shrinks);
+  tcase_add_test(tc, table_grows_to_fit_its_capacity);
   suite_add_tcase(s, tc);
   return s;
 }
