@@ -81,6 +81,12 @@ static int shard_init(cache_t *c, cache__shard_t *s) {
   s->policy_state = aligned_alloc(64, size);
   if (s->policy_state == NULL)
     return CACHE_ENOMEM;
+  /* Its queue heads are linked with entries by 44-bit words (entry.h),
+   * which hold an address below 2^48, as the store's slots do. */
+  if (!cache__store_can_hold(s->policy_state)) {
+    free(s->policy_state);
+    return CACHE_ENOMEM;
+  }
   memset(s->policy_state, 0, size);
   if (c->policy->init(s->policy_state, shard_capacity(c)) != 0)
     goto free_state;
