@@ -139,8 +139,12 @@ static inline uint64_t cache__now(const cache_t *c) {
 }
 
 /* shard.c: what happens to entries under a shard lock. */
-/* hash is the full 64-bit key hash; entries keep its low 32 bits. */
-cache__shard_t *cache__shard_of(const cache_t *c, uint64_t hash);
+/* hash: the full 64-bit hash of a key. Its high half picks the shard, and
+ * the store and the policy use the low half. */
+static inline cache__shard_t *cache__shard_of(const cache_t *c, uint64_t hash) {
+  return &c->shards[(hash >> 32) & c->shard_mask];
+}
+
 cache__entry_t *cache__shard_lookup(cache_t *c, cache__shard_t *s,
                                     uint32_t hash, const void *key,
                                     size_t key_len, uint64_t now,

@@ -4,11 +4,6 @@
 #include "cache_int.h"
 #include "epoch.h"
 
-cache__shard_t *cache__shard_of(const cache_t *c, uint64_t hash) {
-  /* The high half picks the shard; the store keeps the low half. */
-  return &c->shards[(hash >> 32) & c->shard_mask];
-}
-
 uint64_t cache__entry_bytes(cache_t *c) {
   if (c->track_bytes)
     return atomic_load_explicit(&c->bytes, memory_order_relaxed);
