@@ -77,9 +77,14 @@ static inline size_t cache__entry_value_len(const cache__entry_t *e) {
   return e->value_len;
 }
 
-/* Where the deadline block, or the key if there is none, starts. */
+_Static_assert(sizeof(cache__lengths_t) == 8 && sizeof(cache__deadline_t) == 16,
+               "the offsets below are computed from the flag bits");
+
+/* Where the deadline block, or the key if there is none, starts: 8 bytes
+ * in when LONG (bit 1) is set. Every lookup comes here, so the offsets are
+ * worked out from the flag bits without a branch. */
 static inline size_t cache__entry_skip(const cache__entry_t *e) {
-  return e->flags & CACHE__ENTRY_LONG ? sizeof(cache__lengths_t) : 0;
+  return (size_t)(e->flags & CACHE__ENTRY_LONG) << 2;
 }
 
 /* e's deadline block; only for an entry that expires. */
@@ -87,15 +92,10 @@ static inline cache__deadline_t *cache__entry_deadline(cache__entry_t *e) {
   return (cache__deadline_t *)(void *)(e->data + cache__entry_skip(e));
 }
 
-_Static_assert(sizeof(cache__lengths_t) == 8 && sizeof(cache__deadline_t) == 16,
-               "cache__entry_key adds them up from the flag bits");
-
-/* Every lookup comes here: the two blocks' sizes from the flag bits
- * without a branch (DEADLINE, bit 0, is 16 bytes; LONG, bit 1, 8). */
+/* The key, after the deadline block (16 bytes, DEADLINE: bit 0) if any. */
 static inline const unsigned char *cache__entry_key(const cache__entry_t *e) {
-  unsigned f = e->flags;
-  return e->data + ((f & CACHE__ENTRY_DEADLINE) << 4) +
-         ((f & CACHE__ENTRY_LONG) << 2);
+  return e->data + cache__entry_skip(e) +
+         ((size_t)(e->flags & CACHE__ENTRY_DEADLINE) << 4);
 }
 
 static inline const unsigned char *cache__entry_value(const cache__entry_t *e) {
