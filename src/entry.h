@@ -281,10 +281,6 @@ static inline void cache__list_init(cache__list_t *head) {
   cache__link_set_word(head->link, 1, cache__word_of(head));
 }
 
-static inline bool cache__list_empty(const cache__list_t *head) {
-  return cache__node_next(head->link) == head->link;
-}
-
 /* The oldest entry, or NULL when the queue is empty. */
 static inline cache__entry_t *cache__list_oldest(const cache__list_t *head) {
   unsigned char *n = cache__node_next(head->link);
