@@ -211,6 +211,19 @@ int cache_set(cache_t *c, const void *key, size_t key_len, const void *value,
 /* ---- lookups --------------------------------------------------------------
  */
 
+/* Copies e's value out if buf holds it: CACHE_OK, or CACHE_ETOOSMALL
+ * (nothing copied). *value_len gets the value's length either way. */
+static int copy_value(const cache__entry_t *e, void *buf, size_t buf_len,
+                      size_t *value_len) {
+  size_t n = cache__entry_value_len(e);
+  *value_len = n;
+  if (buf_len < n)
+    return CACHE_ETOOSMALL;
+  if (n > 0)
+    memcpy(buf, cache__entry_value(e), n);
+  return CACHE_OK;
+}
+
 /* Counts the lookup and copies the value of e (NULL for a miss) out. Lock
  * held. */
 static int read_entry(cache_t *c, cache__shard_t *s, cache__entry_t *e,
@@ -221,13 +234,7 @@ static int read_entry(cache_t *c, cache__shard_t *s, cache__entry_t *e,
   }
   s->counters.hits++;
   c->policy->accessed(s->policy_state, e);
-  size_t n = cache__entry_value_len(e);
-  *value_len = n;
-  if (buf_len < n)
-    return CACHE_ETOOSMALL;
-  if (n > 0)
-    memcpy(buf, cache__entry_value(e), n);
-  return CACHE_OK;
+  return copy_value(e, buf, buf_len, value_len);
 }
 
 /* Adds a hit found without the lock to the calling thread's stripe. */
@@ -259,16 +266,8 @@ static int get_shared(cache_t *c, cache__shard_t *s, uint32_t hash,
   cache__epoch_enter(r);
   cache__entry_t *e = cache__store_find_shared(&s->store, hash, key, key_len);
   if (e != NULL && !cache__entry_is_expired(e, now) &&
-      c->policy->hit(s->policy_state, e)) {
-    size_t n = cache__entry_value_len(e);
-    *value_len = n;
-    rc = CACHE_ETOOSMALL;
-    if (buf_len >= n) {
-      if (n > 0)
-        memcpy(buf, cache__entry_value(e), n);
-      rc = CACHE_OK;
-    }
-  }
+      c->policy->hit(s->policy_state, e))
+    rc = copy_value(e, buf, buf_len, value_len);
   cache__epoch_leave(r);
   if (rc != CACHE__RETRY)
     count_stripe_hit(c, r);
