@@ -321,6 +321,39 @@ START_TEST(tinylfu_new_key_loses_to_no_one_when_there_is_room) {
 }
 END_TEST
 
+START_TEST(tinylfu_probation_entry_hit_once_is_not_the_next_victim) {
+  /* A hit in probation only marks the entry; the mark must promote it when
+   * it comes up as the victim, so that a strong candidate evicts the next
+   * entry instead. */
+  cache_t *c = make(CACHE_POLICY_TINYLFU, 64);
+  char key[16];
+  /* "hot" leaves a count of 11 in the sketch for its next entry. */
+  ASSERT_OK(tu_set(c, "hot", "hot", 0));
+  read_n(c, "hot", 10);
+  ASSERT_OK(tu_delete(c, "hot"));
+  for (int i = 0; i < 64; i++) {
+    snprintf(key, sizeof key, "k%d", i);
+    ASSERT_OK(tu_set(c, key, key, 0));
+  }
+  /* The first eviction moves k0..k62 to probation (k0 the oldest) and
+   * drops k62, which ties with k0. */
+  ASSERT_OK(tu_set(c, "x1", "x1", 0));
+  ASSERT_STATUS(tu_contains(c, "k62"), CACHE_NOT_FOUND);
+  ASSERT_VALUE(c, "k0", "k0");
+  /* Three more inserts bring "hot" from the window as the candidate; k63
+   * and x1 lose their admissions on the way (ties again). */
+  ASSERT_OK(tu_set(c, "hot", "hot", 0));
+  ASSERT_OK(tu_set(c, "y", "y", 0));
+  ASSERT_OK(tu_set(c, "z", "z", 0));
+  ASSERT_OK(tu_contains(c, "hot"));
+  ASSERT_OK(tu_contains(c, "k0"));
+  ASSERT_STATUS(tu_contains(c, "k1"), CACHE_NOT_FOUND);
+  ASSERT_OK(tu_contains(c, "k2"));
+  ck_assert_uint_eq(cache_count(c), 64);
+  cache_destroy(c);
+}
+END_TEST
+
 static Suite *eviction_suite(void) {
   Suite *s = suite_create("eviction");
 
@@ -346,6 +379,7 @@ static Suite *eviction_suite(void) {
                       2);
   tcase_add_loop_test(t, tinylfu_key_set_again_keeps_its_count, 0, 2);
   tcase_add_test(t, tinylfu_new_key_loses_to_no_one_when_there_is_room);
+  tcase_add_test(t, tinylfu_probation_entry_hit_once_is_not_the_next_victim);
   suite_add_tcase(s, t);
 
   TCase *b = tcase_create("both");
