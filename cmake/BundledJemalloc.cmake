@@ -111,6 +111,12 @@ set(_je_configure_args
   --with-lg-page=12
   --with-lg-hugepage=21)
 
+# Its thread caches through TLS descriptors, as libcache's own
+# thread-locals (LIBCACHE_TLS_FLAGS in CMakeLists.txt).
+if(LIBCACHE_TLS_FLAGS)
+  list(APPEND _je_configure_args "EXTRA_CFLAGS=${LIBCACHE_TLS_FLAGS}")
+endif()
+
 list(JOIN _je_configure_args " " _je_configure_args_string)
 
 set(_je_library "${_je_binary_dir}/lib/libjemalloc_pic.a")

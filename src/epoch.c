@@ -25,7 +25,7 @@ static _Atomic uint32_t live_records;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t key;
 static bool key_made;
-static _Thread_local cache__epoch_rec_t *self;
+_Thread_local cache__epoch_rec_t *cache__epoch_tls;
 static _Atomic uint64_t forks;
 
 static void (*_Atomic exit_hook)(uint32_t index);
@@ -40,7 +40,8 @@ static void release(void *arg) {
   void (*hook)(uint32_t) = atomic_load(&exit_hook);
   if (hook != NULL)
     hook(r->index);
-  self = NULL; /* a later call in this thread's exit takes a record anew */
+  cache__epoch_tls =
+      NULL; /* a later call in this thread's exit takes a record anew */
   atomic_store_explicit(&r->word, 0, memory_order_release);
   atomic_store_explicit(&r->in_use, false, memory_order_release);
   atomic_fetch_sub(&live_records, 1);
@@ -54,7 +55,7 @@ static void after_fork_child(void) {
   /* Only the forking thread lives on; a record another thread was reading
    * with would hold the epoch back for ever. */
   for (cache__epoch_rec_t *r = atomic_load(&records); r != NULL; r = r->next) {
-    if (r == self)
+    if (r == cache__epoch_tls)
       continue;
     if (atomic_load(&r->in_use)) {
       atomic_store(&r->word, 0);
@@ -72,7 +73,7 @@ static void make_key(void) {
       pthread_atfork(before_fork, after_fork_parent, after_fork_child) == 0;
 }
 
-static cache__epoch_rec_t *adopt(void) {
+cache__epoch_rec_t *cache__epoch_adopt(void) {
   pthread_once(&key_once, make_key);
   if (!key_made)
     return NULL;
@@ -95,16 +96,9 @@ static cache__epoch_rec_t *adopt(void) {
     release(r);
     return NULL;
   }
-  self = r;
+  cache__epoch_tls = r;
   return r;
 }
-
-cache__epoch_rec_t *cache__epoch_self(void) {
-  cache__epoch_rec_t *r = self;
-  return r != NULL ? r : adopt();
-}
-
-cache__epoch_rec_t *cache__epoch_current(void) { return self; }
 
 uint64_t cache__epoch_forks(void) {
   return atomic_load_explicit(&forks, memory_order_relaxed);
@@ -125,7 +119,7 @@ bool cache__epoch_alone(void) {
    * before whatever the caller frees next. */
   atomic_thread_fence(memory_order_seq_cst);
   uint32_t n = atomic_load_explicit(&live_records, memory_order_acquire);
-  return n == 0 || (n == 1 && self != NULL);
+  return n == 0 || (n == 1 && cache__epoch_tls != NULL);
 }
 
 /* Moves the epoch on from g if every thread reading has seen g. */

@@ -16,6 +16,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct cache__epoch_rec {
@@ -26,12 +27,25 @@ typedef struct cache__epoch_rec {
   atomic_bool in_use;            /* owned by a live thread */
 } cache__epoch_rec_t;
 
+/* The calling thread's record, or NULL. Read by every lookup, hence
+ * inline (and, where the compiler can, through a TLS descriptor:
+ * CMakeLists.txt). */
+extern _Thread_local cache__epoch_rec_t *cache__epoch_tls;
+
+/* Takes a record for the calling thread: NULL if there was no memory. */
+cache__epoch_rec_t *cache__epoch_adopt(void);
+
 /* The calling thread's record, made on first use; NULL if there was no
  * memory for it (the caller then takes its locks as before). */
-cache__epoch_rec_t *cache__epoch_self(void);
+static inline cache__epoch_rec_t *cache__epoch_self(void) {
+  cache__epoch_rec_t *r = cache__epoch_tls;
+  return r != NULL ? r : cache__epoch_adopt();
+}
 
 /* The calling thread's record if it has one already, else NULL. */
-cache__epoch_rec_t *cache__epoch_current(void);
+static inline cache__epoch_rec_t *cache__epoch_current(void) {
+  return cache__epoch_tls;
+}
 
 /* Called at the exit of a thread that had a record, with the record's
  * index, while the record is still the thread's own: state kept by record
