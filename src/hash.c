@@ -39,7 +39,9 @@ static inline uint64_t load_small(const unsigned char *p, size_t len) {
 
 uint64_t cache__hash(const void *key, size_t len, uint64_t seed) {
   const unsigned char *p = key;
-  uint64_t s = seed ^ mix(seed ^ P0, P1);
+  /* The seed is random already (cache__hash_seed): mixing it on every
+   * call would put a multiply before the first load of a lookup. */
+  uint64_t s = seed ^ P0;
   uint64_t a = 0, b = 0;
 
   if (len <= 16) {
