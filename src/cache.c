@@ -270,7 +270,7 @@ int cache_stats(cache_t *c, cache_stats_t *stats) {
     full.memory_evictions += s->counters.memory_evictions;
     pthread_mutex_unlock(&s->lock);
   }
-  full.hits += cache__stripe_hits(c);
+  cache__stripe_add(c, &full.hits, &full.misses);
   full.entries = atomic_load(&c->count);
   full.bytes = cache__entry_bytes(c);
   full.cleanup_runs = atomic_load(&c->cleanup_runs);

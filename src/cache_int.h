@@ -57,13 +57,14 @@ typedef struct cache__shard {
   cache__store_t store;
 } cache__shard_t;
 
-/* Hits found without the lock are counted per thread: a counter written by
- * one core only stays in that core's cache. Stripe 0 is shared (atomic
- * adds) by the threads whose epoch record index is too large for one of
- * their own. */
+/* Hits and misses found without the lock are counted per thread: a
+ * counter written by one core only stays in that core's cache. Stripe 0 is
+ * shared (atomic adds) by the threads whose epoch record index is too large
+ * for one of their own. */
 #define CACHE__HIT_STRIPES 16
 typedef struct cache__stripe {
   _Alignas(64) _Atomic uint64_t hits;
+  _Atomic uint64_t misses;
 } cache__stripe_t;
 
 typedef struct cache__alerts {
@@ -171,8 +172,9 @@ void cache__bury(cache_t *c, cache__graveyard_t *g);
  * s held. */
 void cache__shard_reclaim(cache_t *c, cache__shard_t *s, bool all,
                           cache__graveyard_t *g);
-/* The hits counted without the lock. */
-uint64_t cache__stripe_hits(cache_t *c);
+/* Adds the hits and misses counted without the lock to *hits and
+ * *misses. */
+void cache__stripe_add(cache_t *c, uint64_t *hits, uint64_t *misses);
 size_t cache__entry_footprint(cache_t *c, cache__entry_t *e);
 
 /* ops.c: one expiry pass over every shard (cache_cleanup() without the

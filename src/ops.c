@@ -237,25 +237,34 @@ static int read_entry(cache_t *c, cache__shard_t *s, cache__entry_t *e,
   return copy_value(e, buf, buf_len, value_len);
 }
 
-/* Adds a hit found without the lock to the calling thread's stripe. */
-static void count_stripe_hit(cache_t *c, const cache__epoch_rec_t *r) {
+/* Adds a lookup answered without the lock to the calling thread's
+ * stripe: a hit, or a miss. */
+static void count_stripe(cache_t *c, const cache__epoch_rec_t *r, bool hit) {
   if (r->index + 1 < CACHE__HIT_STRIPES) {
-    _Atomic uint64_t *n = &c->hit_stripes[r->index + 1].hits;
+    cache__stripe_t *st = &c->hit_stripes[r->index + 1];
+    _Atomic uint64_t *n = hit ? &st->hits : &st->misses;
     /* Only this thread writes it: no read-modify-write needed. */
     atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed) + 1,
                           memory_order_relaxed);
   } else {
-    atomic_fetch_add_explicit(&c->hit_stripes[0].hits, 1, memory_order_relaxed);
+    cache__stripe_t *st = &c->hit_stripes[0];
+    atomic_fetch_add_explicit(hit ? &st->hits : &st->misses, 1,
+                              memory_order_relaxed);
   }
 }
 
 /* The lookup without the lock: a hit on a live entry that the policy can
  * record without the lock (policy.h, `hit`) is answered here, writing
  * nothing that another thread reads on its way but the entry's own policy
- * bytes, and those only when they change. Anything else (a miss, which may
- * be a key in the middle of a move; an expired entry; a hit the policy must
- * see under the lock) returns CACHE__RETRY for the locked path. */
-#define CACHE__RETRY 1
+ * bytes, and those only when they change. So is a miss, once a second probe
+ * has made sure that no entry was moving meanwhile (a key in the middle of
+ * a move is not seen). Anything else (an expired entry; a hit the policy
+ * must see under the lock; a miss while entries moved) returns
+ * CACHE__RETRY for the locked path. */
+#define CACHE__RETRY 2
+_Static_assert(CACHE__RETRY != CACHE_OK && CACHE__RETRY != CACHE_NOT_FOUND &&
+                   CACHE__RETRY > 0,
+               "CACHE__RETRY is no status a lookup returns");
 static int get_shared(cache_t *c, cache__shard_t *s, uint32_t hash,
                       const void *key, size_t key_len, uint64_t now, void *buf,
                       size_t buf_len, size_t *value_len) {
@@ -265,12 +274,38 @@ static int get_shared(cache_t *c, cache__shard_t *s, uint32_t hash,
   int rc = CACHE__RETRY;
   cache__epoch_enter(r);
   cache__entry_t *e = cache__store_find_shared(&s->store, hash, key, key_len);
-  if (e != NULL && !cache__entry_is_expired(e, now) &&
-      c->policy->hit(s->policy_state, e))
+  if (e == NULL) {
+    if (cache__store_absent_shared(&s->store, hash, key, key_len))
+      rc = CACHE_NOT_FOUND;
+  } else if (!cache__entry_is_expired(e, now) &&
+             c->policy->hit(s->policy_state, e)) {
     rc = copy_value(e, buf, buf_len, value_len);
+  }
   cache__epoch_leave(r);
   if (rc != CACHE__RETRY)
-    count_stripe_hit(c, r);
+    count_stripe(c, r, rc != CACHE_NOT_FOUND);
+  return rc;
+}
+
+/* The lookup under the lock, for whatever get_shared could not answer.
+ * Kept out of line: cache_get's hit then saves and restores only the
+ * registers that its own few calls need. */
+__attribute__((noinline)) static int get_locked(cache_t *c, cache__shard_t *s,
+                                                uint32_t hash, const void *key,
+                                                size_t key_len, uint64_t now,
+                                                void *buf, size_t buf_len,
+                                                size_t *value_len) {
+  cache__graveyard_t g = {NULL};
+  int rc;
+  pthread_mutex_lock(&s->lock);
+  if (is_closed(c))
+    rc = CACHE_ECLOSED;
+  else
+    rc =
+        read_entry(c, s, cache__shard_lookup(c, s, hash, key, key_len, now, &g),
+                   buf, buf_len, value_len);
+  pthread_mutex_unlock(&s->lock);
+  cache__bury(c, &g);
   return rc;
 }
 
@@ -284,26 +319,15 @@ int cache_get(cache_t *c, const void *key, size_t key_len, void *buf,
   /* Start the miss on the table while the clock is read. */
   cache__store_prefetch(&s->store, (uint32_t)hash);
   uint64_t now = cache__now(c);
-  cache__graveyard_t g = {NULL};
-  int rc;
 
   if (c->policy->hit != NULL && !is_closed(c)) {
-    rc = get_shared(c, s, (uint32_t)hash, key, key_len, now, buf, buf_len,
-                    value_len);
+    int rc = get_shared(c, s, (uint32_t)hash, key, key_len, now, buf, buf_len,
+                        value_len);
     if (rc != CACHE__RETRY)
       return rc;
   }
-
-  pthread_mutex_lock(&s->lock);
-  if (is_closed(c))
-    rc = CACHE_ECLOSED;
-  else
-    rc = read_entry(
-        c, s, cache__shard_lookup(c, s, (uint32_t)hash, key, key_len, now, &g),
-        buf, buf_len, value_len);
-  pthread_mutex_unlock(&s->lock);
-  cache__bury(c, &g);
-  return rc;
+  return get_locked(c, s, (uint32_t)hash, key, key_len, now, buf, buf_len,
+                    value_len);
 }
 
 /* Looks key up, and deletes it if `remove`. CACHE_OK if a live entry was

@@ -242,9 +242,10 @@ void cache__bury(cache_t *c, cache__graveyard_t *g) {
   free_dead(c, l);
 }
 
-uint64_t cache__stripe_hits(cache_t *c) {
-  uint64_t sum = 0;
-  for (int i = 0; i < CACHE__HIT_STRIPES; i++)
-    sum += atomic_load_explicit(&c->hit_stripes[i].hits, memory_order_relaxed);
-  return sum;
+void cache__stripe_add(cache_t *c, uint64_t *hits, uint64_t *misses) {
+  for (int i = 0; i < CACHE__HIT_STRIPES; i++) {
+    const cache__stripe_t *st = &c->hit_stripes[i];
+    *hits += atomic_load_explicit(&st->hits, memory_order_relaxed);
+    *misses += atomic_load_explicit(&st->misses, memory_order_relaxed);
+  }
 }

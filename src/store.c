@@ -88,6 +88,7 @@ int cache__store_init(cache__store_t *st, cache__mem_t *mem, uint64_t capacity,
   st->seed = seed;
   atomic_init(&st->count, 0);
   atomic_init(&st->bytes, 0);
+  atomic_init(&st->moves, 0);
   return 0;
 }
 
@@ -128,6 +129,20 @@ cache__entry_t *cache__store_find_shared(const cache__store_t *st,
   const uint64_t *table = __atomic_load_n(&st->table, __ATOMIC_ACQUIRE);
   return probe(table + HEAD_WORDS, (size_t)table[HEAD_WORDS - 1], hash, key,
                key_len);
+}
+
+/* A sequence lock, for the readers only. Inserts and resizes need none:
+ * an insert fills an empty slot, and a resize fills a new table, leaving
+ * the old one as it was for the lookups still reading it. Only the moves
+ * of a deletion can carry an entry past a probe that is looking for it. */
+bool cache__store_absent_shared(const cache__store_t *st, uint32_t hash,
+                                const void *key, size_t key_len) {
+  uint64_t before = atomic_load_explicit(&st->moves, memory_order_acquire);
+  if ((before & 1) != 0 ||
+      cache__store_find_shared(st, hash, key, key_len) != NULL)
+    return false;
+  atomic_thread_fence(memory_order_acquire);
+  return atomic_load_explicit(&st->moves, memory_order_relaxed) == before;
 }
 
 static void place(uint64_t *slots, size_t n, uint64_t slot, uint32_t hash) {
@@ -213,6 +228,9 @@ static void delete_at(cache__store_t *st, size_t i) {
   const size_t n = st->size;
   size_t hole = i;
   uint64_t slot;
+  uint64_t moves = atomic_load_explicit(&st->moves, memory_order_relaxed);
+  atomic_store_explicit(&st->moves, moves + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release); /* odd before any slot moves */
   for (size_t j = next(i, n); (slot = slots[j]) != 0; j = next(j, n)) {
     size_t dist = dist_of(st, j, slot), shift = gap(hole, j, n);
     /* j's entry may fill the hole if its home is not in (hole, j]. */
@@ -222,6 +240,7 @@ static void delete_at(cache__store_t *st, size_t i) {
     }
   }
   slot_set(slots, hole, 0);
+  atomic_store_explicit(&st->moves, moves + 2, memory_order_release);
 }
 
 void cache__store_remove(cache__store_t *st, cache__mem_t *mem,

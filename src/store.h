@@ -36,6 +36,9 @@ typedef struct cache__store {
    * own, away from slots and size, which every lookup reads. */
   _Alignas(64) _Atomic uint64_t count;
   _Atomic uint64_t bytes;
+  /* Odd while a deletion moves entries back; two more after each. A
+   * lookup without the lock reads it only to confirm a miss. */
+  _Atomic uint64_t moves;
 } cache__store_t;
 
 static inline uint64_t cache__store_count(const cache__store_t *st) {
@@ -83,6 +86,13 @@ cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
 cache__entry_t *cache__store_find_shared(const cache__store_t *st,
                                          uint32_t hash, const void *key,
                                          size_t key_len);
+
+/* After cache__store_find_shared found nothing: true if the key was
+ * absent at some moment of the call, which a second probe shows when no
+ * deletion moved entries while it ran; false if it cannot tell (or found
+ * the key after all), and the lock must decide. Inside an epoch. */
+bool cache__store_absent_shared(const cache__store_t *st, uint32_t hash,
+                                const void *key, size_t key_len);
 
 /* Starts loading the slot where a lookup for hash begins, before the lock
  * is taken, so that the miss overlaps with other work. Safe without the

@@ -305,6 +305,89 @@ END_TEST
 START_TEST(hits_read_the_right_value_while_a_listener_runs) { churn_run(true); }
 END_TEST
 
+/* ---- misses answered without the lock ---- */
+
+#define STABLE 60 /* keys never deleted */
+
+typedef struct moving {
+  cache_t *cache;
+  atomic_bool reading;
+  atomic_int false_misses;
+  uint64_t gets[READERS];
+} moving_t;
+
+typedef struct moving_arg {
+  moving_t *moving;
+  int id;
+} moving_arg_t;
+
+static void *moving_writer(void *arg) {
+  moving_t *m = arg;
+  char key[16];
+  /* Other keys come and go in the same table: each deletion moves the
+   * entries after it back, the stable ones among them. */
+  for (uint32_t i = 0; atomic_load(&m->reading); i++) {
+    snprintf(key, sizeof key, "churn-%u", i % 60);
+    ASSERT_OK(cache_set(m->cache, key, strlen(key), "c", 1, 0));
+    snprintf(key, sizeof key, "churn-%u", (i + 30) % 60);
+    int rc = cache_delete(m->cache, key, strlen(key));
+    ck_assert(rc == CACHE_OK || rc == CACHE_NOT_FOUND);
+  }
+  return NULL;
+}
+
+static void *stable_reader(void *arg) {
+  moving_arg_t *a = arg;
+  moving_t *m = a->moving;
+  char key[16], v[16];
+  uint32_t seed = 3u + (uint32_t)a->id;
+  for (int i = 0; i < READS; i++) {
+    seed = seed * 1103515245u + 12345u;
+    snprintf(key, sizeof key, "stable-%u", (seed >> 8) % STABLE);
+    size_t len = 0;
+    if (cache_get(m->cache, key, strlen(key), v, sizeof v, &len) != CACHE_OK ||
+        len != strlen(key) || memcmp(v, key, len) != 0)
+      atomic_fetch_add(&m->false_misses, 1);
+    m->gets[a->id]++;
+  }
+  return NULL;
+}
+
+START_TEST(a_key_moved_by_a_deletion_is_never_missed) {
+  /* One shard (127 entries), 3/4 full: the stable keys sit in long runs of
+   * slots that every deletion shifts. A miss answered without the lock
+   * must be one that no such move could have caused. */
+  cache_options_t o;
+  cache_options_init(&o);
+  o.max_entries = 127;
+  moving_t m = {.cache = NULL};
+  atomic_init(&m.reading, true);
+  atomic_init(&m.false_misses, 0);
+  ASSERT_OK(cache_create(&o, &m.cache));
+  char key[16];
+  for (int i = 0; i < STABLE; i++) {
+    snprintf(key, sizeof key, "stable-%d", i);
+    ASSERT_OK(tu_set(m.cache, key, key, 0));
+  }
+  pthread_t w, r[READERS];
+  moving_arg_t args[READERS];
+  ck_assert_int_eq(pthread_create(&w, NULL, moving_writer, &m), 0);
+  for (int i = 0; i < READERS; i++) {
+    args[i] = (moving_arg_t){&m, i};
+    ck_assert_int_eq(pthread_create(&r[i], NULL, stable_reader, &args[i]), 0);
+  }
+  for (int i = 0; i < READERS; i++)
+    ck_assert_int_eq(pthread_join(r[i], NULL), 0);
+  atomic_store(&m.reading, false);
+  ck_assert_int_eq(pthread_join(w, NULL), 0);
+  ck_assert_int_eq(atomic_load(&m.false_misses), 0);
+  cache_stats_t st = tu_stats(m.cache);
+  ck_assert_uint_eq(st.hits, m.gets[0] + m.gets[1]);
+  ck_assert_uint_eq(st.evictions, 0);
+  cache_destroy(m.cache);
+}
+END_TEST
+
 static void *hot_reader(void *arg) {
   cache_t *cache = arg;
   char buf[8];
@@ -342,6 +425,62 @@ START_TEST(every_hit_is_counted_once) {
   cache_stats_t st = tu_stats(cache);
   ck_assert_uint_eq(st.hits, 10001);
   ck_assert_uint_eq(st.misses, 0);
+  cache_destroy(cache);
+}
+END_TEST
+
+START_TEST(misses_without_the_lock_are_counted) {
+  cache_t *cache = make_default_cache();
+  char buf[8];
+  size_t len;
+  for (int i = 0; i < 100; i++)
+    ASSERT_STATUS(cache_get(cache, "absent", 6, buf, sizeof buf, &len),
+                  CACHE_NOT_FOUND);
+  ASSERT_OK(tu_set(cache, "present", "v", 0));
+  ASSERT_OK(cache_get(cache, "present", 7, buf, sizeof buf, &len));
+  cache_stats_t st = tu_stats(cache);
+  ck_assert_uint_eq(st.misses, 100);
+  ck_assert_uint_eq(st.hits, 1);
+  cache_destroy(cache);
+}
+END_TEST
+
+typedef struct lookups {
+  cache_t *cache;
+  atomic_bool done;
+  int hit, miss;
+} lookups_t;
+
+static void *hit_and_miss(void *arg) {
+  lookups_t *l = arg;
+  char buf[8];
+  size_t len;
+  l->hit = cache_get(l->cache, "present", 7, buf, sizeof buf, &len);
+  l->miss = cache_get(l->cache, "absent", 6, buf, sizeof buf, &len);
+  atomic_store(&l->done, true);
+  return NULL;
+}
+
+START_TEST(a_hit_and_a_miss_take_no_lock) {
+  /* Every shard lock is held here while another thread looks up a key that
+   * is there and one that is not: both answers must come without them. */
+  cache_t *cache = make_default_cache();
+  ASSERT_OK(tu_set(cache, "present", "v", 0));
+  lookups_t l = {.cache = cache, .hit = -100, .miss = -100};
+  atomic_init(&l.done, false);
+  for (uint32_t i = 0; i <= cache->shard_mask; i++)
+    pthread_mutex_lock(&cache->shards[i].lock);
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, hit_and_miss, &l), 0);
+  for (int i = 0; i < 5000 && !atomic_load(&l.done); i++)
+    nanosleep(&(struct timespec){0, 1000000}, NULL);
+  bool done = atomic_load(&l.done);
+  for (uint32_t i = 0; i <= cache->shard_mask; i++)
+    pthread_mutex_unlock(&cache->shards[i].lock);
+  ck_assert_int_eq(pthread_join(t, NULL), 0);
+  ck_assert_msg(done, "a lookup waited for a shard lock");
+  ASSERT_STATUS(l.hit, CACHE_OK);
+  ASSERT_STATUS(l.miss, CACHE_NOT_FOUND);
   cache_destroy(cache);
 }
 END_TEST
@@ -459,6 +598,9 @@ static Suite *readers_suite(void) {
   tcase_add_test(hits, hits_read_the_right_value_while_a_listener_runs);
   tcase_add_test(hits, every_hit_is_counted_once);
   tcase_add_test(hits, no_hit_after_delete_or_close);
+  tcase_add_test(hits, a_key_moved_by_a_deletion_is_never_missed);
+  tcase_add_test(hits, misses_without_the_lock_are_counted);
+  tcase_add_test(hits, a_hit_and_a_miss_take_no_lock);
   tcase_add_test(hits, a_quiet_cache_frees_its_limbo_on_a_cleanup_pass);
   tcase_add_test(hits, a_stuck_reader_bounds_the_limbo_and_makes_writers_wait);
   suite_add_tcase(s, hits);

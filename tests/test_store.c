@@ -257,6 +257,33 @@ START_TEST(drain_visits_every_entry_while_the_table_shrinks) {
 }
 END_TEST
 
+START_TEST(a_miss_is_confirmed_only_when_no_entry_moved) {
+  size_t slots = table_of_64();
+  make_at(slots, 3);
+  make_at(slots, 3);
+  make_at(slots, 3);
+  key_t_ absent = {9999, 0};
+  uint32_t h = hash_of(&absent);
+  ck_assert(cache__store_absent_shared(&st, h, &absent, sizeof absent));
+  /* A present key is not absent, whatever the count of moves. */
+  ck_assert(!cache__store_absent_shared(
+      &st, hashes[n_entries - 1], cache__entry_key(entries[n_entries - 1]),
+      sizeof absent));
+  /* A deletion that shifts the other two back counts as one move: the
+   * count is odd during it and two more after. */
+  uint64_t before = atomic_load(&st.moves);
+  ck_assert_uint_eq(before % 2, 0);
+  unlink_at(n_entries - 3);
+  ck_assert_uint_eq(atomic_load(&st.moves), before + 2);
+  /* While a deletion is under way, no miss is confirmed. */
+  atomic_store(&st.moves, before + 3);
+  ck_assert(!cache__store_absent_shared(&st, h, &absent, sizeof absent));
+  atomic_store(&st.moves, before + 4);
+  ck_assert(cache__store_absent_shared(&st, h, &absent, sizeof absent));
+  check_all();
+}
+END_TEST
+
 static Suite *store_suite(void) {
   Suite *s = suite_create("store");
   TCase *tc = tcase_create("table");
@@ -267,6 +294,7 @@ static Suite *store_suite(void) {
   tcase_add_test(tc, table_shrinks_and_keeps_what_is_left);
   tcase_add_test(tc, drain_visits_every_entry_while_the_table_shrinks);
   tcase_add_test(tc, table_grows_to_fit_its_capacity);
+  tcase_add_test(tc, a_miss_is_confirmed_only_when_no_entry_moved);
   suite_add_tcase(s, tc);
   return s;
 }
