@@ -38,6 +38,20 @@ void cache__expiry_add(cache__expiry_t *x, cache__entry_t *e);
 void cache__expiry_remove(cache__expiry_t *x, cache__mem_t *mem,
                           cache__entry_t *e);
 
+/* Starts loading the heap slots that removing e will read: its own and
+ * its first children's. */
+static inline void cache__expiry_prefetch(const cache__expiry_t *x,
+                                          const cache__entry_t *e) {
+  if (!cache__entry_expires(e))
+    return;
+  uint32_t i = cache__entry_deadline((cache__entry_t *)e)->heap_index;
+  if (i < x->len) {
+    __builtin_prefetch(&x->heap[i]);
+    if ((uint64_t)i * 2 + 1 < x->len)
+      __builtin_prefetch(&x->heap[i * 2 + 1]);
+  }
+}
+
 /* The entry with the earliest deadline, or NULL. */
 static inline cache__entry_t *cache__expiry_first(const cache__expiry_t *x) {
   return x->len > 0 ? x->heap[0].entry : NULL;

@@ -223,6 +223,18 @@ static cache__entry_t *oldest(tinylfu_t *t, int seg) {
   return cache__list_oldest(&t->seg[seg]);
 }
 
+/* Moving a segment's oldest entry out writes the entry after it, which is
+ * seldom in the CPU's caches: an eviction costs such a miss in the window,
+ * in probation, and again for the victim. When the oldest has just been
+ * written (it is the neighbour of the last move), reading its link is
+ * cheap, and the entry after it can be loaded ahead of the next eviction,
+ * a few requests later. */
+static void prefetch_ahead(tinylfu_t *t, int seg) {
+  const cache__entry_t *e = oldest(t, seg);
+  if (e != NULL)
+    __builtin_prefetch(cache__node_next(e->link), 1);
+}
+
 static uint64_t capacity_of(const tinylfu_t *t) {
   if (t->capacity != 0)
     return t->capacity;
@@ -330,6 +342,7 @@ static void tinylfu_removed(void *state, cache__entry_t *e, uint32_t hash) {
   tinylfu_t *t = state;
   take(t, e);
   sketch_raise(&t->sketch, hash, freq_of(&t->sketch, e));
+  prefetch_ahead(t, PROBATION);
 }
 
 /* Moves the window's overflow into probation; returns the last entry moved
@@ -369,17 +382,23 @@ static cache__entry_t *probation_oldest(tinylfu_t *t) {
 static cache__entry_t *tinylfu_victim(void *state) {
   tinylfu_t *t = state;
   cache__entry_t *candidate = drain_window(t);
+  prefetch_ahead(t, WINDOW);
   cache__entry_t *victim = probation_oldest(t);
   if (victim == NULL)
     victim = oldest(t, PROTECTED);
   if (victim == NULL)
     return oldest(t, WINDOW);
-  if (candidate == NULL || candidate == victim)
-    return victim;
-  /* The admission filter: the more popular of the two stays. */
-  unsigned fc = freq_of(&t->sketch, candidate);
-  unsigned fv = freq_of(&t->sketch, victim);
-  return fc > fv ? victim : candidate;
+  if (candidate != NULL && candidate != victim) {
+    /* The admission filter: the more popular of the two stays. */
+    unsigned fc = freq_of(&t->sketch, candidate);
+    unsigned fv = freq_of(&t->sketch, victim);
+    if (fc <= fv)
+      victim = candidate;
+  }
+  /* Its unlink, once the store has let it go, writes both neighbours. */
+  __builtin_prefetch(cache__node_prev(victim->link), 1);
+  __builtin_prefetch(cache__node_next(victim->link), 1);
+  return victim;
 }
 
 const cache__policy_ops_t cache__policy_tinylfu = {

@@ -119,8 +119,14 @@ static void retire(cache_t *c, cache__shard_t *s, cache__entry_t *e,
 
 void cache__shard_unlink(cache_t *c, cache__shard_t *s, cache__entry_t *e,
                          int reason, bool keep_slot, cache__graveyard_t *g) {
-  size_t bytes = cache__entry_footprint(c, e);
   uint32_t hash = cache__store_hash(&s->store, e);
+  /* The store, the heap and the sketch each cost a miss here, usually:
+   * start all three before the first is needed. */
+  cache__store_prefetch(&s->store, hash);
+  cache__expiry_prefetch(&s->expiry, e);
+  if (c->policy->prefetch != NULL)
+    c->policy->prefetch(s->policy_state, hash);
+  size_t bytes = cache__entry_footprint(c, e);
   cache__store_remove(&s->store, &c->mem, e, hash, bytes);
   cache__expiry_remove(&s->expiry, &c->mem, e);
   c->policy->removed(s->policy_state, e, hash);
