@@ -40,8 +40,8 @@ static void release(void *arg) {
   void (*hook)(uint32_t) = atomic_load(&exit_hook);
   if (hook != NULL)
     hook(r->index);
-  cache__epoch_tls =
-      NULL; /* a later call in this thread's exit takes a record anew */
+  /* A later call in this thread's exit takes a record anew. */
+  cache__epoch_tls = NULL;
   atomic_store_explicit(&r->word, 0, memory_order_release);
   atomic_store_explicit(&r->in_use, false, memory_order_release);
   atomic_fetch_sub(&live_records, 1);

@@ -288,8 +288,8 @@ static int get_shared(cache_t *c, cache__shard_t *s, uint32_t hash,
 }
 
 /* The lookup under the lock, for whatever get_shared could not answer.
- * Kept out of line: cache_get's hit then saves and restores only the
- * registers that its own few calls need. */
+ * Out of line, so that the lookups answered without the lock (nearly all)
+ * do not set up its graveyard. */
 __attribute__((noinline)) static int get_locked(cache_t *c, cache__shard_t *s,
                                                 uint32_t hash, const void *key,
                                                 size_t key_len, uint64_t now,
