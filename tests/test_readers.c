@@ -189,13 +189,29 @@ typedef struct churn {
   uint64_t gets[READERS];
 } churn_t;
 
-typedef struct churn_arg {
-  churn_t *churn;
+/* What each of the READERS threads of a test is given: the test's state
+ * and the thread's number. */
+typedef struct reader_arg {
+  void *ctx;
   int id;
-} churn_arg_t;
+} reader_arg_t;
+
+static void start_readers(pthread_t *r, reader_arg_t *args, void *ctx,
+                          void *(*fn)(void *)) {
+  for (int i = 0; i < READERS; i++) {
+    args[i] = (reader_arg_t){ctx, i};
+    ck_assert_int_eq(pthread_create(&r[i], NULL, fn, &args[i]), 0);
+  }
+}
+
+static void join_readers(pthread_t *r) {
+  for (int i = 0; i < READERS; i++)
+    ck_assert_int_eq(pthread_join(r[i], NULL), 0);
+}
 
 static void *churn_reader(void *arg) {
-  churn_arg_t *a = arg;
+  reader_arg_t *a = arg;
+  churn_t *churn = a->ctx;
   char key[16];
   unsigned char v[VALUE_LEN];
   uint32_t seed = 7u + (uint32_t)a->id;
@@ -206,11 +222,11 @@ static void *churn_reader(void *arg) {
     uint32_t k = (seed >> 8) % 4 == 0 ? (seed >> 12) % KEYS : (seed >> 12) % 8;
     key_of(k, key);
     size_t len = 0;
-    int rc = cache_get(a->churn->cache, key, strlen(key), v, sizeof v, &len);
-    a->churn->gets[a->id]++;
+    int rc = cache_get(churn->cache, key, strlen(key), v, sizeof v, &len);
+    churn->gets[a->id]++;
     if (rc == CACHE_OK ? len != VALUE_LEN || !value_ok(k, v)
                        : rc != CACHE_NOT_FOUND)
-      atomic_fetch_add(&a->churn->bad, 1);
+      atomic_fetch_add(&churn->bad, 1);
   }
   return NULL;
 }
@@ -276,14 +292,10 @@ static void churn_run(bool listener) {
   atomic_store(&removed_seen, 0);
 
   pthread_t w, r[READERS];
-  churn_arg_t args[READERS];
+  reader_arg_t args[READERS];
   ck_assert_int_eq(pthread_create(&w, NULL, churn_writer, &c), 0);
-  for (int i = 0; i < READERS; i++) {
-    args[i] = (churn_arg_t){&c, i};
-    ck_assert_int_eq(pthread_create(&r[i], NULL, churn_reader, &args[i]), 0);
-  }
-  for (int i = 0; i < READERS; i++)
-    ck_assert_int_eq(pthread_join(r[i], NULL), 0);
+  start_readers(r, args, &c, churn_reader);
+  join_readers(r);
   ck_assert_int_eq(pthread_join(w, NULL), 0);
   int bad = atomic_load(&c.bad);
   ck_assert_int_eq(bad, 0);
@@ -316,11 +328,6 @@ typedef struct moving {
   uint64_t gets[READERS];
 } moving_t;
 
-typedef struct moving_arg {
-  moving_t *moving;
-  int id;
-} moving_arg_t;
-
 static void *moving_writer(void *arg) {
   moving_t *m = arg;
   char key[16];
@@ -337,8 +344,8 @@ static void *moving_writer(void *arg) {
 }
 
 static void *stable_reader(void *arg) {
-  moving_arg_t *a = arg;
-  moving_t *m = a->moving;
+  reader_arg_t *a = arg;
+  moving_t *m = a->ctx;
   char key[16], v[16];
   uint32_t seed = 3u + (uint32_t)a->id;
   for (int i = 0; i < READS; i++) {
@@ -370,14 +377,10 @@ START_TEST(a_key_moved_by_a_deletion_is_never_missed) {
     ASSERT_OK(tu_set(m.cache, key, key, 0));
   }
   pthread_t w, r[READERS];
-  moving_arg_t args[READERS];
+  reader_arg_t args[READERS];
   ck_assert_int_eq(pthread_create(&w, NULL, moving_writer, &m), 0);
-  for (int i = 0; i < READERS; i++) {
-    args[i] = (moving_arg_t){&m, i};
-    ck_assert_int_eq(pthread_create(&r[i], NULL, stable_reader, &args[i]), 0);
-  }
-  for (int i = 0; i < READERS; i++)
-    ck_assert_int_eq(pthread_join(r[i], NULL), 0);
+  start_readers(r, args, &m, stable_reader);
+  join_readers(r);
   atomic_store(&m.reading, false);
   ck_assert_int_eq(pthread_join(w, NULL), 0);
   ck_assert_int_eq(atomic_load(&m.false_misses), 0);
