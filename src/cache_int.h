@@ -61,7 +61,7 @@ typedef struct cache__shard {
  * counter written by one core only stays in that core's cache. Stripe 0 is
  * shared (atomic adds) by the threads whose epoch record index is too large
  * for one of their own. */
-#define CACHE__HIT_STRIPES 16
+#define CACHE__STRIPES 16
 typedef struct cache__stripe {
   _Alignas(64) _Atomic uint64_t hits;
   _Atomic uint64_t misses;
@@ -89,7 +89,7 @@ struct cache {
    * up when asked, and inserts touch no shared cache line for it. */
   bool track_bytes;
 
-  cache__stripe_t hit_stripes[CACHE__HIT_STRIPES];
+  cache__stripe_t lookup_stripes[CACHE__STRIPES];
 
   /* Totals across shards, checked against the bounds. */
   _Alignas(64) _Atomic uint64_t count;

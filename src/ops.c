@@ -240,14 +240,14 @@ static int read_entry(cache_t *c, cache__shard_t *s, cache__entry_t *e,
 /* Adds a lookup answered without the lock to the calling thread's
  * stripe: a hit, or a miss. */
 static void count_stripe(cache_t *c, const cache__epoch_rec_t *r, bool hit) {
-  if (r->index + 1 < CACHE__HIT_STRIPES) {
-    cache__stripe_t *st = &c->hit_stripes[r->index + 1];
+  if (r->index + 1 < CACHE__STRIPES) {
+    cache__stripe_t *st = &c->lookup_stripes[r->index + 1];
     _Atomic uint64_t *n = hit ? &st->hits : &st->misses;
     /* Only this thread writes it: no read-modify-write needed. */
     atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed) + 1,
                           memory_order_relaxed);
   } else {
-    cache__stripe_t *st = &c->hit_stripes[0];
+    cache__stripe_t *st = &c->lookup_stripes[0];
     atomic_fetch_add_explicit(hit ? &st->hits : &st->misses, 1,
                               memory_order_relaxed);
   }

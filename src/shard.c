@@ -249,8 +249,8 @@ void cache__bury(cache_t *c, cache__graveyard_t *g) {
 }
 
 void cache__stripe_add(cache_t *c, uint64_t *hits, uint64_t *misses) {
-  for (int i = 0; i < CACHE__HIT_STRIPES; i++) {
-    const cache__stripe_t *st = &c->hit_stripes[i];
+  for (int i = 0; i < CACHE__STRIPES; i++) {
+    const cache__stripe_t *st = &c->lookup_stripes[i];
     *hits += atomic_load_explicit(&st->hits, memory_order_relaxed);
     *misses += atomic_load_explicit(&st->misses, memory_order_relaxed);
   }
