@@ -86,7 +86,10 @@ void cache__expiry_remove(cache__expiry_t *x, cache__mem_t *mem,
   d->heap_index = CACHE__NO_HEAP;
   cache__expiry_slot_t last = x->heap[--x->len];
   if (i < x->len) { /* else it was the last slot */
-    if (i > 0 && last.at < x->heap[(i - 1) / 2].at)
+    /* e's parent is due no later than e: a last entry due no earlier than
+     * e (every entry, when all share one TTL) cannot go up, and the
+     * parent's slot, seldom in the CPU's caches, need not be read. */
+    if (last.at < d->at && i > 0 && last.at < x->heap[(i - 1) / 2].at)
       sift_up(x, i, last);
     else
       sift_down(x, i, last);
