@@ -3,12 +3,14 @@
  * guards it.
  *
  * Each slot is one 64-bit word: the entry's address in the low 48 bits,
- * 16 bits of its hash in the high ones, and, in the 4 low bits that the
- * entry's 16-byte alignment leaves free, how far the slot is from the
- * entry's home slot (15: that far or farther). A probe reads slots
- * (neighbours share a cache line) and dereferences an entry only when the
- * 16 bits match, so a lookup costs about one cache miss in the table and,
- * on a hit, one in the entry; a miss usually touches no entry at all.
+ * 12 bits of its hash (the tag) in the top ones, and, in the 4 low bits
+ * that the entry's 16-byte alignment leaves free and the 4 between the
+ * address and the tag, how far the slot is from the entry's home slot
+ * (255: that far or farther). A probe reads slots (neighbours share a
+ * cache line) and dereferences an entry only when the tag matches (1 in
+ * 4,096 for another key), so a lookup costs about one cache miss in the
+ * table and, on a hit, one in the entry; a miss usually touches no entry
+ * at all.
  * Linear probing with backward-shift deletion keeps no tombstones, and the
  * distances let a deletion shift its neighbours back without reading
  * their entries. */
@@ -68,8 +70,8 @@ uint32_t cache__store_hash(const cache__store_t *st, const cache__entry_t *e);
 
 /* The home slot of a hash in a table of n slots: a multiply and a shift
  * rather than a division. The hash's halves are swapped first, because
- * the high 16 bits are the slot's tag; this way a table of up to 65,536
- * slots takes its homes from the other 16. */
+ * the high 12 bits are the slot's tag; this way a table of up to 2^20
+ * slots takes its homes from the other 20. */
 static inline size_t cache__store_home(size_t n, uint32_t hash) {
   uint32_t mixed = hash << 16 | hash >> 16;
   return (size_t)(((uint64_t)mixed * n) >> 32);

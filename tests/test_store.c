@@ -1,6 +1,7 @@
 /* The store's hash table, white box: entries are made by hand with keys
- * chosen for their hashes' homes, so that clusters are long (distances past the
- * 15 a slot can hold), wrap around the end of the table and interleave homes,
+ * chosen for their hashes' homes, so that clusters are long (distances past
+ * 15, and past the 255 a slot can hold), wrap around the end of the table
+ * and interleave homes,
  * and every deletion order is checked against a plain list of what must be
  * found. Linked against the static test build of the library (internal
  * symbols). */
@@ -10,7 +11,8 @@
 #include "hash.h"
 #include "store.h"
 
-#define MAX_ENTRIES 96
+#define MAX_ENTRIES 640
+#define FILL 96 /* entries of the tests that fill the table */
 
 static cache__mem_t mem;
 static cache__store_t st;
@@ -93,23 +95,26 @@ static void teardown(void) {
   cache__mem_destroy(&mem);
 }
 
-/* Grows the table to 64 slots with entries whose homes are 50..57 there,
- * then removes all but 8 of them (fewer would let the table shrink), so
- * that the hashes a test chooses land where it says. Returns 64. */
-static size_t table_of_64(void) {
+/* Grows the table to n slots with entries whose homes are 8 slots from
+ * 14 before its end, then removes all but n / 8 of them (fewer would let
+ * the table shrink), so that the hashes a test chooses land where it
+ * says. Returns n. */
+static size_t table_of(size_t n) {
   size_t first = n_entries;
-  while (st.size < 64)
-    make_at(64, 50 + n_entries % 8);
-  ck_assert_uint_eq(st.size, 64);
-  for (size_t i = first; cache__store_count(&st) > 8; i++)
+  while (st.size < n)
+    make_at(n, n - 14 + n_entries % 8);
+  ck_assert_uint_eq(st.size, n);
+  for (size_t i = first; cache__store_count(&st) > n / 8; i++)
     unlink_at(i);
-  ck_assert_uint_eq(st.size, 64);
-  return 64;
+  ck_assert_uint_eq(st.size, n);
+  return n;
 }
 
+static size_t table_of_64(void) { return table_of(64); }
+
 START_TEST(long_cluster_removed_in_every_order) {
-  /* 40 entries with one home: distances 0..39, most of them saturated.
-   * Removed from the front, the back, and alternately. */
+  /* 40 entries with one home: distances 0..39, in both halves of the
+   * distance bits. Removed from the front, the back, and alternately. */
   size_t slots = table_of_64();
   size_t first = n_entries;
   for (int i = 0; i < 40; i++)
@@ -123,6 +128,30 @@ START_TEST(long_cluster_removed_in_every_order) {
     unlink_at(first + (size_t)at);
     check_all();
   }
+}
+END_TEST
+
+START_TEST(a_cluster_longer_than_the_distance_field) {
+  /* 300 entries with one home: distances 0..299, of which those from 255
+   * on are stored as 255 and worked out from the entry's hash, by lookups
+   * and by the moves of deletions. Removed from the front, the back, and
+   * alternately; checked every 10 removals and at the end. */
+  size_t slots = table_of(512);
+  size_t first = n_entries;
+  for (int i = 0; i < 300; i++)
+    make_at(slots, 3);
+  check_all();
+  int order = _i;
+  for (int k = 0; k < 300; k++) {
+    int at = order == 0   ? k
+             : order == 1 ? 299 - k
+                          : (k % 2 ? k / 2 : 299 - k / 2);
+    unlink_at(first + (size_t)at);
+    if (k % 10 == 9)
+      check_all();
+  }
+  check_all();
+  ck_assert_uint_eq(st.size, slots);
 }
 END_TEST
 
@@ -155,8 +184,8 @@ START_TEST(interleaved_homes_wrap_around) {
 END_TEST
 
 START_TEST(growth_keeps_long_clusters) {
-  /* A cluster with saturated distances survives doubling: the entries are
-   * placed again from their hashes. */
+  /* A long cluster survives doubling: the entries are placed again from
+   * their hashes. */
   size_t first = n_entries;
   for (int i = 0; i < 30; i++)
     make_at(16, 5); /* one cluster while the table is small */
@@ -171,11 +200,11 @@ START_TEST(growth_keeps_long_clusters) {
 END_TEST
 
 START_TEST(table_shrinks_and_keeps_what_is_left) {
-  /* Fill the table (a quarter of the entries in one long cluster, whose
-   * saturated distances make a shrink read their hashes), then remove
+  /* Fill the table (a quarter of the entries in one long cluster), then
+   * remove
    * nine in ten: the table halves as it empties, and what is left is
    * still found after every step. */
-  for (uint32_t i = 0; n_entries < MAX_ENTRIES; i++) {
+  for (uint32_t i = 0; n_entries < FILL; i++) {
     if (i % 4 == 0)
       make_at(16, 9);
     else
@@ -242,7 +271,7 @@ static void unlink_entry(cache__entry_t *e, void *arg) {
 }
 
 START_TEST(drain_visits_every_entry_while_the_table_shrinks) {
-  for (uint32_t i = 0; i < MAX_ENTRIES - 1; i++) {
+  for (uint32_t i = 0; i < FILL - 1; i++) {
     if (i % 3 == 0)
       make_at(16, 4);
     else
@@ -289,6 +318,7 @@ static Suite *store_suite(void) {
   TCase *tc = tcase_create("table");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_loop_test(tc, long_cluster_removed_in_every_order, 0, 3);
+  tcase_add_loop_test(tc, a_cluster_longer_than_the_distance_field, 0, 3);
   tcase_add_test(tc, interleaved_homes_wrap_around);
   tcase_add_test(tc, growth_keeps_long_clusters);
   tcase_add_test(tc, table_shrinks_and_keeps_what_is_left);
