@@ -110,57 +110,46 @@ static size_t table_of(size_t n) {
   return n;
 }
 
-static size_t table_of_64(void) { return table_of(64); }
-
-START_TEST(long_cluster_removed_in_every_order) {
-  /* 40 entries with one home: distances 0..39, in both halves of the
-   * distance bits. Removed from the front, the back, and alternately. */
-  size_t slots = table_of_64();
+/* Links n entries with one home (slot 3) into a table of `slots`, then
+ * removes them from the front (order 0), the back (1), or alternately
+ * (2), checking every entry after each `every` removals and at the end. */
+static void cluster_removed(size_t slots, int n, int order, int every) {
   size_t first = n_entries;
-  for (int i = 0; i < 40; i++)
+  for (int i = 0; i < n; i++)
     make_at(slots, 3);
   check_all();
-  int order = _i;
-  for (int k = 0; k < 40; k++) {
+  for (int k = 0; k < n; k++) {
     int at = order == 0   ? k
-             : order == 1 ? 39 - k
-                          : (k % 2 ? k / 2 : 39 - k / 2);
+             : order == 1 ? n - 1 - k
+                          : (k % 2 ? k / 2 : n - 1 - k / 2);
     unlink_at(first + (size_t)at);
-    check_all();
-  }
-}
-END_TEST
-
-START_TEST(a_cluster_longer_than_the_distance_field) {
-  /* 300 entries with one home: distances 0..299, of which those from 255
-   * on are stored as 255 and worked out from the entry's hash, by lookups
-   * and by the moves of deletions. Removed from the front, the back, and
-   * alternately; checked every 10 removals and at the end. */
-  size_t slots = table_of(512);
-  size_t first = n_entries;
-  for (int i = 0; i < 300; i++)
-    make_at(slots, 3);
-  check_all();
-  int order = _i;
-  for (int k = 0; k < 300; k++) {
-    int at = order == 0   ? k
-             : order == 1 ? 299 - k
-                          : (k % 2 ? k / 2 : 299 - k / 2);
-    unlink_at(first + (size_t)at);
-    if (k % 10 == 9)
+    if ((k + 1) % every == 0)
       check_all();
   }
   check_all();
   ck_assert_uint_eq(st.size, slots);
+}
+
+START_TEST(long_cluster_removed_in_every_order) {
+  /* Distances 0..39, in both halves of the distance bits. */
+  cluster_removed(table_of(64), 40, _i, 1);
+}
+END_TEST
+
+START_TEST(a_cluster_longer_than_the_distance_field) {
+  /* Distances 0..299, of which those from 255 on are stored as 255 and
+   * worked out from the entry's hash, by lookups and by the moves of
+   * deletions. */
+  cluster_removed(table_of(512), 300, _i, 10);
 }
 END_TEST
 
 START_TEST(interleaved_homes_wrap_around) {
   /* Homes near the end of the table, so the clusters run over slot 0, and
    * each home holds several entries placed between the others'. 40 of
-   * them and the 8 left by table_of_64() fill the table to the most it
+   * them and the 8 left by table_of(64) fill the table to the most it
    * holds before it doubles. */
-  size_t slots = table_of_64();
+  size_t slots = table_of(64);
   size_t first = n_entries;
   for (int round = 0; round < 5; round++)
     for (size_t home = slots - 4; home != 4; home = (home + 1) % slots)
@@ -287,7 +276,7 @@ START_TEST(drain_visits_every_entry_while_the_table_shrinks) {
 END_TEST
 
 START_TEST(a_miss_is_confirmed_only_when_no_entry_moved) {
-  size_t slots = table_of_64();
+  size_t slots = table_of(64);
   make_at(slots, 3);
   make_at(slots, 3);
   make_at(slots, 3);
