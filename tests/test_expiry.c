@@ -70,13 +70,6 @@ static void remove_entry(cache__entry_t *e) {
   check_heap();
 }
 
-static uint64_t next_random(uint64_t *state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return z ^ (z >> 31);
-}
-
 /* Removing an entry whose replacement, the last entry, is due before the
  * removed entry's parent: the replacement must go up, past the parent. */
 START_TEST(a_last_entry_due_before_the_parent_moves_up) {
@@ -117,16 +110,16 @@ END_TEST
  * ties (_i == 1), and in falling order (_i == 2). The top is always the
  * earliest deadline left. */
 START_TEST(removals_in_any_order_keep_the_heap_in_order) {
-  uint64_t state = 42 + (uint64_t)_i;
+  uint32_t state = 42 + (uint32_t)_i;
   for (uint32_t i = 0; i < 400; i++) {
     uint64_t at = _i == 0   ? 1000 + i / 3
-                  : _i == 1 ? next_random(&state) % 200
+                  : _i == 1 ? tu_rand(&state) % 200
                             : 10000 - i;
     add(at);
   }
   check_heap();
   for (int k = 0; k < 250; k++) {
-    cache__entry_t *e = entries[next_random(&state) % n_entries];
+    cache__entry_t *e = entries[tu_rand(&state) % n_entries];
     if (place_of(e) != CACHE__NO_HEAP)
       remove_entry(e);
   }

@@ -277,8 +277,7 @@ static void *busy(void *p) {
   busy_arg_t *a = p;
   uint32_t rng = 40503u * (uint32_t)(a->id + 1);
   while (!atomic_load(a->stop)) {
-    rng = rng * 1103515245u + 12345u;
-    int which = (int)((rng >> 8) & 1);
+    int which = (int)(tu_rand(&rng) & 1);
     cache_t *c = a->caches[which];
     unsigned keys = which == 0 ? 64 : BUSY_KEYS; /* all present */
     char key[16];

@@ -216,10 +216,10 @@ static void *churn_reader(void *arg) {
   unsigned char v[VALUE_LEN];
   uint32_t seed = 7u + (uint32_t)a->id;
   for (int i = 0; i < READS; i++) {
-    seed = seed * 1103515245u + 12345u;
+    uint32_t r = tu_rand(&seed);
     /* Mostly a hot handful, so that entries turn protected and are read
      * without the lock; the rest spread over every key. */
-    uint32_t k = (seed >> 8) % 4 == 0 ? (seed >> 12) % KEYS : (seed >> 12) % 8;
+    uint32_t k = r % 4 == 0 ? (r >> 4) % KEYS : (r >> 4) % 8;
     key_of(k, key);
     size_t len = 0;
     int rc = cache_get(churn->cache, key, strlen(key), v, sizeof v, &len);
@@ -237,8 +237,8 @@ static void *churn_writer(void *arg) {
   unsigned char v[VALUE_LEN];
   uint32_t seed = 99;
   for (uint32_t i = 0; i < WRITES; i++) {
-    seed = seed * 1103515245u + 12345u;
-    uint32_t k = (seed >> 8) % 4 == 0 ? (seed >> 12) % KEYS : (seed >> 12) % 8;
+    uint32_t r = tu_rand(&seed);
+    uint32_t k = r % 4 == 0 ? (r >> 4) % KEYS : (r >> 4) % 8;
     key_of(k, key);
     int rc;
     switch ((seed >> 4) % 16) {
@@ -349,8 +349,7 @@ static void *stable_reader(void *arg) {
   char key[16], v[16];
   uint32_t seed = 3u + (uint32_t)a->id;
   for (int i = 0; i < READS; i++) {
-    seed = seed * 1103515245u + 12345u;
-    snprintf(key, sizeof key, "stable-%u", (seed >> 8) % STABLE);
+    snprintf(key, sizeof key, "stable-%u", tu_rand(&seed) % STABLE);
     size_t len = 0;
     if (cache_get(m->cache, key, strlen(key), v, sizeof v, &len) != CACHE_OK ||
         len != strlen(key) || memcmp(v, key, len) != 0)

@@ -280,8 +280,7 @@ static void *user(void *p) {
       record_failure("caches still open long after the shutdown", 0, a->id);
       break;
     }
-    rng = rng * 1103515245u + 12345u;
-    int which = (int)((rng >> 8) % N_SHARED);
+    int which = (int)(tu_rand(&rng) % N_SHARED);
     cache_t *c = a->caches[which];
     char key[16];
     int klen = snprintf(key, sizeof key, "k%u", (unsigned)((rng >> 12) % 64));

@@ -159,8 +159,7 @@ START_TEST(interleaved_homes_wrap_around) {
   size_t n = n_entries - first;
   uint32_t x = 12345;
   for (size_t left = n; left > 0; left--) {
-    x = x * 1103515245u + 12345u;
-    size_t pick = (x >> 8) % left, seen = 0;
+    size_t pick = tu_rand(&x) % left, seen = 0;
     for (size_t i = first; i < n_entries; i++)
       if (linked[i] && seen++ == pick) {
         unlink_at(i);

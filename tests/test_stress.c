@@ -97,11 +97,6 @@ typedef struct worker {
   uint64_t own_last; /* the last counter written to this thread's key */
 } worker_t;
 
-static uint32_t next_rand(uint32_t *s) {
-  *s = *s * 1103515245u + 12345u;
-  return *s >> 8;
-}
-
 static void check_shared_value(const unsigned char *buf, size_t len, int id) {
   for (size_t j = 0; j < len; j++)
     if (buf[j] != (unsigned char)(len % 251)) {
@@ -162,10 +157,10 @@ static void *work(void *p) {
         record_failure("cleanup", st, w->id);
       continue;
     }
-    uint32_t r = next_rand(&rng);
+    uint32_t r = tu_rand(&rng);
     char key[16];
     int klen = snprintf(key, sizeof key, "k%u", (unsigned)(r % cfg->keys));
-    uint32_t op = next_rand(&rng) % 100;
+    uint32_t op = tu_rand(&rng) % 100;
     if (op < 45) {
       size_t len = 0;
       int st = cache_get(cache, key, (size_t)klen, buf, cfg->value_max, &len);
@@ -177,11 +172,11 @@ static void *work(void *p) {
         record_failure("get", st, w->id);
       }
     } else if (op < 80) {
-      size_t len = next_rand(&rng) % cfg->value_max;
+      size_t len = tu_rand(&rng) % cfg->value_max;
       memset(value, (int)(len % 251), len);
       uint64_t ttl = 0;
-      if (cfg->expiry && next_rand(&rng) % 4 == 0)
-        ttl = 1 + next_rand(&rng) % 50;
+      if (cfg->expiry && tu_rand(&rng) % 4 == 0)
+        ttl = 1 + tu_rand(&rng) % 50;
       int st = cache_set(cache, key, (size_t)klen, value, len, ttl);
       if (st == CACHE_OK)
         w->sets++;

@@ -41,11 +41,6 @@ static void run_threads(void *(*fn)(void *), void *args, size_t arg_size) {
     ck_assert_int_eq(pthread_join(th[i], NULL), 0);
 }
 
-static uint32_t next_rand(uint32_t *state) {
-  *state = *state * 1103515245u + 12345u;
-  return *state >> 8;
-}
-
 /* ---- mixed workload on a bounded cache ---------------------------------- */
 
 #define MIX_OPS 5000 /* per thread: 20,000 in all */
@@ -65,7 +60,7 @@ static void *mix_worker(void *p) {
   unsigned char value[128], buf[128];
   char key[16];
   for (int i = 0; i < MIX_OPS; i++) {
-    uint32_t r = next_rand(&rng);
+    uint32_t r = tu_rand(&rng);
     int klen = snprintf(key, sizeof key, "k%u", (unsigned)(r % MIX_KEYS));
     uint32_t op = (r >> 10) % 100;
     if (op < 50) {
@@ -85,7 +80,7 @@ static void *mix_worker(void *p) {
         record_failure("get", st, a->id);
       }
     } else if (op < 85) {
-      size_t len = next_rand(&rng) % 101;
+      size_t len = tu_rand(&rng) % 101;
       memset(value, (int)len, len);
       int st = cache_set(a->cache, key, (size_t)klen, value, len, 0);
       if (st == CACHE_OK)

@@ -8,6 +8,7 @@
  *  - ASSERT_STATUS(): compares two statuses and prints both by name.
  *  - tu_stats(): reads the full statistics struct.
  *  - tu_run(): runs one suite and turns its result into an exit status.
+ *  - tu_rand(): a small pseudo-random sequence, the same on every run.
  */
 #ifndef LIBCACHE_TEST_UTIL_H
 #define LIBCACHE_TEST_UTIL_H
@@ -19,6 +20,14 @@
 #include <string.h>
 
 #include "cache.h"
+
+/* ---- pseudo-random numbers --------------------------------------------- */
+/* The next of a fixed sequence (24 bits), for orders and sizes that should
+ * look random but be the same on every run. */
+static inline uint32_t tu_rand(uint32_t *state) {
+  *state = *state * 1103515245u + 12345u;
+  return *state >> 8;
+}
 
 /* ---- controllable clock ------------------------------------------------ */
 /* For caches used by one thread and without a background pass; the thread
