@@ -1,5 +1,6 @@
 /* Eviction by the max_entries bound under the FIFO, LRU and W-TinyLFU
  * policies. */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "test_util.h"
@@ -321,10 +322,12 @@ START_TEST(tinylfu_new_key_loses_to_no_one_when_there_is_room) {
 }
 END_TEST
 
-START_TEST(tinylfu_probation_entry_hit_once_is_not_the_next_victim) {
-  /* A hit in probation only marks the entry; the mark must promote it when
-   * it comes up as the victim, so that a strong candidate evicts the next
-   * entry instead. */
+/* One run of the case below on a fresh cache. The admissions it sets up
+ * are ties between counts of 1, and a new key's count comes from the
+ * sketch, where the cache's random hash seed now and then puts it on
+ * counters another key raised (about 1 run in 100): false when that broke
+ * a tie the other way, and the case did not come about. */
+static bool probation_case(void) {
   cache_t *c = make(CACHE_POLICY_TINYLFU, 64);
   char key[16];
   /* "hot" leaves a count of 11 in the sketch for its next entry. */
@@ -338,19 +341,37 @@ START_TEST(tinylfu_probation_entry_hit_once_is_not_the_next_victim) {
   /* The first eviction moves k0..k62 to probation (k0 the oldest) and
    * drops k62, which ties with k0. */
   ASSERT_OK(tu_set(c, "x1", "x1", 0));
-  ASSERT_STATUS(tu_contains(c, "k62"), CACHE_NOT_FOUND);
-  ASSERT_VALUE(c, "k0", "k0");
-  /* Three more inserts bring "hot" from the window as the candidate; k63
-   * and x1 lose their admissions on the way (ties again). */
-  ASSERT_OK(tu_set(c, "hot", "hot", 0));
-  ASSERT_OK(tu_set(c, "y", "y", 0));
-  ASSERT_OK(tu_set(c, "z", "z", 0));
-  ASSERT_OK(tu_contains(c, "hot"));
-  ASSERT_OK(tu_contains(c, "k0"));
-  ASSERT_STATUS(tu_contains(c, "k1"), CACHE_NOT_FOUND);
-  ASSERT_OK(tu_contains(c, "k2"));
-  ck_assert_uint_eq(cache_count(c), 64);
+  bool as_planned = tu_contains(c, "k62") == CACHE_NOT_FOUND &&
+                    tu_contains(c, "k0") == CACHE_OK;
+  if (as_planned) {
+    ASSERT_VALUE(c, "k0", "k0"); /* the hit in probation */
+    /* Three more inserts bring "hot" from the window as the candidate;
+     * k63 and x1 lose their admissions on the way (ties again). */
+    ASSERT_OK(tu_set(c, "hot", "hot", 0));
+    ASSERT_OK(tu_set(c, "y", "y", 0));
+    ASSERT_OK(tu_set(c, "z", "z", 0));
+    as_planned = tu_contains(c, "k63") == CACHE_NOT_FOUND &&
+                 tu_contains(c, "x1") == CACHE_NOT_FOUND;
+  }
+  if (as_planned) {
+    ASSERT_OK(tu_contains(c, "hot"));
+    ASSERT_OK(tu_contains(c, "k0"));
+    ASSERT_STATUS(tu_contains(c, "k1"), CACHE_NOT_FOUND);
+    ASSERT_OK(tu_contains(c, "k2"));
+    ck_assert_uint_eq(cache_count(c), 64);
+  }
   cache_destroy(c);
+  return as_planned;
+}
+
+START_TEST(tinylfu_probation_entry_hit_once_is_not_the_next_victim) {
+  /* A hit in probation only marks the entry; the mark must promote it when
+   * it comes up as the victim, so that a strong candidate evicts the next
+   * entry instead. */
+  int runs = 0;
+  while (runs < 20 && !probation_case())
+    runs++;
+  ck_assert_msg(runs < 20, "20 caches in a row broke the case's ties");
 }
 END_TEST
 
