@@ -13,12 +13,12 @@
 #define DIST_HIGH (UINT64_C(15) << ADDRESS_BITS)
 #define DIST_BITS (DIST_LOW | DIST_HIGH)
 #define DIST_MAX 255u /* stored for "255 or more" */
-#define TAG_SHIFT 52
+#define TAG_SHIFT (64 - CACHE__STORE_TAG_BITS)
 #define TAG_MASK (~UINT64_C(0) << TAG_SHIFT)
 #define POINTER_MASK (ADDRESS_MASK & ~DIST_LOW)
 
 static uint64_t tag_bits(uint32_t hash) {
-  return (uint64_t)(hash >> (32 - (64 - TAG_SHIFT))) << TAG_SHIFT;
+  return (uint64_t)(hash >> (32 - CACHE__STORE_TAG_BITS)) << TAG_SHIFT;
 }
 
 /* The slot of e, of this hash, at distance 0 from its home. */

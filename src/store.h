@@ -68,12 +68,16 @@ int cache__store_init(cache__store_t *st, cache__mem_t *mem, uint64_t capacity,
 /* The hash (its low 32 bits) of e's key, as lookups and inserts give it. */
 uint32_t cache__store_hash(const cache__store_t *st, const cache__entry_t *e);
 
+/* Bits of the hash a slot keeps as its tag: the highest ones. */
+#define CACHE__STORE_TAG_BITS 12
+
 /* The home slot of a hash in a table of n slots: a multiply and a shift
- * rather than a division. The hash's halves are swapped first, because
- * the high 12 bits are the slot's tag; this way a table of up to 2^20
- * slots takes its homes from the other 20. */
+ * rather than a division. The hash is rotated first, because its high 12
+ * bits are the slot's tag; this way a table of up to 2^20 slots takes its
+ * homes from the other 20. */
 static inline size_t cache__store_home(size_t n, uint32_t hash) {
-  uint32_t mixed = hash << 16 | hash >> 16;
+  uint32_t mixed =
+      hash << CACHE__STORE_TAG_BITS | hash >> (32 - CACHE__STORE_TAG_BITS);
   return (size_t)(((uint64_t)mixed * n) >> 32);
 }
 void cache__store_free(cache__store_t *st, cache__mem_t *mem);

@@ -274,6 +274,20 @@ START_TEST(drain_visits_every_entry_while_the_table_shrinks) {
 }
 END_TEST
 
+START_TEST(homes_do_not_depend_on_the_tag) {
+  /* Up to 2^20 slots, two hashes that differ only in the tag's bits have
+   * one home: keys that share a cluster do not share tags any more often
+   * than others. */
+  uint32_t x = 99;
+  for (int k = 0; k < 1000; k++) {
+    uint32_t h = tu_rand(&x) << 8 ^ tu_rand(&x);
+    uint32_t other = h ^ (tu_rand(&x) << (32 - CACHE__STORE_TAG_BITS));
+    for (size_t n = 16; n <= (size_t)1 << 20; n *= 4)
+      ck_assert_uint_eq(cache__store_home(n, h), cache__store_home(n, other));
+  }
+}
+END_TEST
+
 START_TEST(a_miss_is_confirmed_only_when_no_entry_moved) {
   size_t slots = table_of(64);
   make_at(slots, 3);
@@ -312,6 +326,7 @@ static Suite *store_suite(void) {
   tcase_add_test(tc, table_shrinks_and_keeps_what_is_left);
   tcase_add_test(tc, drain_visits_every_entry_while_the_table_shrinks);
   tcase_add_test(tc, table_grows_to_fit_its_capacity);
+  tcase_add_test(tc, homes_do_not_depend_on_the_tag);
   tcase_add_test(tc, a_miss_is_confirmed_only_when_no_entry_moved);
   suite_add_tcase(s, tc);
   return s;
