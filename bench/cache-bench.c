@@ -1808,6 +1808,11 @@ int main(int argc, char **argv) {
     fclose(f);
   }
   printf("load average at start: %s\n", load);
+  /* Options of the bundled jemalloc given at run time (README: huge
+   * pages) change libcache's figures: a run says so. */
+  const char *je_conf = getenv("CACHE_JE_MALLOC_CONF");
+  if (je_conf != NULL)
+    printf("CACHE_JE_MALLOC_CONF=%s\n", je_conf);
   printf("baseline: one pthread mutex, chained hash table (FNV-1a, "
          "power-of-two buckets),\none malloc per entry, intrusive LRU list, "
          "count bound, ttl checked on get\n");
