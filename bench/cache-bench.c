@@ -877,11 +877,11 @@ static void run_w1(int runs, bool quick) {
   const impl_t *impls[2] = {&libcache_impl, &baseline_impl};
   /* [impl][threads - 1][run] */
   double rate[2][2][64], hit[2][2][64], p50[2][64], p99[2][64];
-  double handoff[64];   /* ns, at the start of each run */
-  double copies[64];    /* two 1-thread copies at once, M req/s in all */
-  double ceiling[64];   /* the same over libcache's 1-thread rate */
-  double scaling[64];   /* scaling_ratio, at the start of each run */
-  double max_other = 0; /* CPUs other processes took, worst timed pass */
+  double handoff[64];      /* ns, at the start of each run */
+  double copies[64];       /* two 1-thread copies at once, M req/s in all */
+  double copies_ratio[64]; /* the same over libcache's 1-thread rate */
+  double scaling[64];      /* scaling_ratio, at the start of each run */
+  double max_other = 0;    /* CPUs other processes took, worst timed pass */
   const size_t segment = length / W1_SEGMENTS;
   unsigned char *lines = xmalloc(SCALING_BYTES);
   memset(lines, 1, SCALING_BYTES);
@@ -927,7 +927,7 @@ static void run_w1(int runs, bool quick) {
     }
     w1_config_t *two = &w[W1_COPIES];
     copies[run] = 2.0 * (double)length / two->seconds / 1e6;
-    ceiling[run] = copies[run] / rate[0][0][run];
+    copies_ratio[run] = copies[run] / rate[0][0][run];
     double other = two->other_seconds / two->seconds;
     if (other > max_other)
       max_other = other;
@@ -935,7 +935,7 @@ static void run_w1(int runs, bool quick) {
     libcache_impl.destroy(two->copy);
     printf("  M/s; two libcache 1T copies at once %6.3f (x%.2f); handoff "
            "%.0f ns; shared-read scaling x%.2f\n",
-           copies[run], ceiling[run], handoff[run], scaling[run]);
+           copies[run], copies_ratio[run], handoff[run], scaling[run]);
   }
   free(lines);
 
@@ -974,15 +974,15 @@ static void run_w1(int runs, bool quick) {
   for (int i = 0; i < 3; i++)
     printf("  %-24s %6.3f\n", ratios[i].name, ratios[i].value);
   double med_copies = median(copies, (size_t)runs);
-  double med_ceiling = median(ceiling, (size_t)runs);
+  double med_copies_ratio = median(copies_ratio, (size_t)runs);
   double med_scaling = median(scaling, (size_t)runs);
   printf("\ntwo copies: two libcache 1-thread runs at once, each on a cache "
          "of its own,\n%.3f M/s in all (%.3f..%.3f), %.3f times the 1-thread "
          "rate (%.2f..%.2f);\nlibcache's 2 threads on one cache reach %.2f "
          "of that\n",
          med_copies, min_of(copies, (size_t)runs), max_of(copies, (size_t)runs),
-         med_ceiling, min_of(ceiling, (size_t)runs),
-         max_of(ceiling, (size_t)runs), med_rate[0][1] / med_copies);
+         med_copies_ratio, min_of(copies_ratio, (size_t)runs),
+         max_of(copies_ratio, (size_t)runs), med_rate[0][1] / med_copies);
   printf("shared-read scaling: two threads that format W1 keys and read "
          "random lines of\none shared 19 MB array, writing nothing shared, "
          "%.3f times one such thread (%.2f..%.2f)\n",
@@ -1017,7 +1017,7 @@ static void run_w1(int runs, bool quick) {
   printf("{\"workload\":\"w1_copies\",\"impl\":\"libcache\",\"copies\":2,"
          "\"runs\":%d,\"mreq_per_s\":%.4f,\"ratio_to_1t\":%.4f,"
          "\"libcache_2t_share\":%.4f}\n",
-         runs, med_copies, med_ceiling, med_rate[0][1] / med_copies);
+         runs, med_copies, med_copies_ratio, med_rate[0][1] / med_copies);
   printf("{\"workload\":\"w1_scaling\",\"runs\":%d,\"ratio\":%.4f,"
          "\"min\":%.4f,\"max\":%.4f}\n",
          runs, med_scaling, min_of(scaling, (size_t)runs),

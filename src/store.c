@@ -213,7 +213,7 @@ static int resize(cache__store_t *st, cache__mem_t *mem, size_t new_n) {
 
 int cache__store_reserve(cache__store_t *st, cache__mem_t *mem) {
   /* At most 4/5 full. Probes stay short (a miss reads about 13 slots, two
-   * lines, and dereferences no entry unless 16 bits of hash match), and
+   * lines, and dereferences no entry unless the 12-bit tag matches), and
    * the table is as small as that allows: which slots a workload keeps
    * reading decides whether they stay in the CPU's caches. W1's table at
    * 4/5 (76% full, 1 MB) against 3/4 (38%, 2 MB): 1 thread +16%.

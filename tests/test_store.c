@@ -1,10 +1,9 @@
 /* The store's hash table, white box: entries are made by hand with keys
  * chosen for their hashes' homes, so that clusters are long (distances past
  * 15, and past the 255 a slot can hold), wrap around the end of the table
- * and interleave homes,
- * and every deletion order is checked against a plain list of what must be
- * found. Linked against the static test build of the library (internal
- * symbols). */
+ * and interleave homes, and every deletion order is checked against a
+ * plain list of what must be found. Linked against the static test build
+ * of the library (internal symbols). */
 #define _POSIX_C_SOURCE 200809L
 #include "test_util.h"
 
@@ -189,9 +188,8 @@ END_TEST
 
 START_TEST(table_shrinks_and_keeps_what_is_left) {
   /* Fill the table (a quarter of the entries in one long cluster), then
-   * remove
-   * nine in ten: the table halves as it empties, and what is left is
-   * still found after every step. */
+   * remove nine in ten: the table halves as it empties, and what is left
+   * is still found after every step. */
   for (uint32_t i = 0; n_entries < FILL; i++) {
     if (i % 4 == 0)
       make_at(16, 9);
