@@ -31,6 +31,11 @@ static struct {
   uint64_t generation;
   pthread_t thread;
   uint64_t limit_due; /* monotonic ms of the next process limit check */
+  /* Callers of cache__reaper_remove waiting for a pass to end. The thread
+   * does not leave on its own while there are any: the last of them
+   * stops it and joins it, so that no thread of the library outlives the
+   * cache_destroy() or cache_close() that made it idle. */
+  unsigned removers;
 } R = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -165,7 +170,7 @@ static void *reaper_main(void *arg) {
       run_pass(due);
     else if (check_limit(&sleep))
       continue;
-    else if (idle())
+    else if (idle() && R.removers == 0)
       break; /* a listener on this thread closed the last cache */
     else
       sleep_for(sleep);
@@ -242,8 +247,10 @@ void cache__reaper_remove(cache_t *c) {
   unlink_cache(c);
   /* The reaper itself may be the caller (a listener closing a cache): then
    * the pass is this very call stack and must not be waited for. */
+  R.removers++;
   while (c->reaper_busy && !pthread_equal(pthread_self(), R.thread))
     pthread_cond_wait(&R.idle, &R.lock);
+  R.removers--;
   stop_if_idle_and_unlock();
 }
 
@@ -268,8 +275,10 @@ void cache__reaper_lock(void) {
 void cache__reaper_unlock(void) { pthread_mutex_unlock(&R.lock); }
 
 void cache__reaper_after_fork_child(void) {
-  /* The parent's thread was not copied; its passes are not running. */
+  /* The parent's thread was not copied; its passes are not running, and
+   * no other thread is waiting for one. */
   R.running = false;
+  R.removers = 0;
   for (cache_t *c = R.caches; c != NULL; c = c->reaper_next)
     c->reaper_busy = false;
   if (!idle())
