@@ -36,6 +36,10 @@ static struct {
    * stops it and joins it, so that no thread of the library outlives the
    * cache_destroy() or cache_close() that made it idle. */
   unsigned removers;
+  /* A thread that left on its own (see reaper_main) and is not joined
+   * yet: the next start joins it, or, failing that, reaper_at_exit. */
+  bool unjoined;
+  pthread_t left;
 } R = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -176,19 +180,32 @@ static void *reaper_main(void *arg) {
       sleep_for(sleep);
   }
   if (R.generation == generation) {
-    /* Leaving on its own: nobody will join it. */
+    /* Leaving on its own, with no caller to join it: it is joined when a
+     * thread is next started, or at exit, so that the library's threads
+     * are all accounted for (a leak checker at exit sees none). */
     R.generation++;
     R.running = false;
-    pthread_detach(pthread_self());
+    R.unjoined = true;
+    R.left = pthread_self();
   }
   pthread_mutex_unlock(&R.lock);
   return NULL;
+}
+
+/* Joins a thread that left on its own. Reaper lock held: such a thread
+ * takes the lock no more once it has set `unjoined`. */
+static void join_left(void) {
+  if (R.unjoined) {
+    pthread_join(R.left, NULL);
+    R.unjoined = false;
+  }
 }
 
 /* Starts the thread if it is not running. Reaper lock held. */
 static int start_locked(void) {
   if (R.running)
     return CACHE_OK;
+  join_left();
   uint64_t gen = ++R.generation;
   if (pthread_create(&R.thread, NULL, reaper_main, (void *)(uintptr_t)gen))
     return CACHE_ENOMEM;
@@ -222,8 +239,8 @@ static void unlink_cache(cache_t *c) {
 }
 
 /* Stops the thread if nothing needs it, then releases the reaper lock and
- * waits for the thread to end. The thread itself never joins itself: it
- * leaves on its own (reaper_main) when it finds itself idle. */
+ * waits for the thread to end. The thread never joins itself: it leaves
+ * on its own (reaper_main) when it finds itself idle. */
 static void stop_if_idle_and_unlock(void) {
   bool stop = idle() && R.running && !pthread_equal(pthread_self(), R.thread);
   pthread_t thread = R.thread;
@@ -274,11 +291,30 @@ void cache__reaper_lock(void) {
 
 void cache__reaper_unlock(void) { pthread_mutex_unlock(&R.lock); }
 
+bool cache__reaper_unjoined(void) {
+  pthread_mutex_lock(&R.lock);
+  bool unjoined = R.unjoined;
+  pthread_mutex_unlock(&R.lock);
+  return unjoined;
+}
+
+/* At exit (the library is never unmapped before: -z nodelete): a thread
+ * that left on its own may still be on its way out. If another thread
+ * holds the lock (exit() called while it works), it is not waited for. */
+__attribute__((destructor)) static void reaper_at_exit(void) {
+  if (pthread_mutex_trylock(&R.lock) != 0)
+    return;
+  join_left();
+  pthread_mutex_unlock(&R.lock);
+}
+
 void cache__reaper_after_fork_child(void) {
-  /* The parent's thread was not copied; its passes are not running, and
-   * no other thread is waiting for one. */
+  /* The parent's thread was not copied; its passes are not running, no
+   * other thread is waiting for one, and a thread that left is not the
+   * child's to join. */
   R.running = false;
   R.removers = 0;
+  R.unjoined = false;
   for (cache_t *c = R.caches; c != NULL; c = c->reaper_next)
     c->reaper_busy = false;
   if (!idle())

@@ -9,6 +9,8 @@
 
 #include "cache.h"
 
+#include <stdbool.h>
+
 /* Registers c (its options.cleanup_interval_ms > 0), starting the thread
  * if it is not running. CACHE_OK or CACHE_ENOMEM. */
 int cache__reaper_add(cache_t *c);
@@ -21,6 +23,11 @@ void cache__reaper_remove(cache_t *c);
 /* cache_set_process_memory_limit() changed the limit: start the thread
  * for its checks, or stop it if nothing else needs it. */
 void cache__reaper_limit_changed(void);
+
+/* True if a thread left on its own (a listener on it closed the last
+ * cache) and is not joined yet; the next start, or exit, joins it. For
+ * tests. */
+bool cache__reaper_unjoined(void);
 
 /* For the fork handlers (registry.c): hold the reaper's lock across fork,
  * and in the child, where the thread does not exist, start a new one if a

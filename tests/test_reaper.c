@@ -10,11 +10,15 @@
  *  - destroying a cache waits for a pass on it that is under way.
  *
  * Expiry is decided with clocks the test moves by hand; real time is only
- * used to bound the wait for another thread. */
+ * used to bound the wait for another thread. Linked against the static
+ * test build of the library, to see whether a thread that left on its own
+ * was joined. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 
 #include "test_async.h"
+
+#include "reaper.h"
 
 /* ---- a listener that can hold a pass inside it --------------------------- */
 
@@ -413,12 +417,16 @@ START_TEST(background_listener_may_close_its_cache) {
   WAIT_FOR(atomic_load(&cb.close_status) != 99);
   ASSERT_OK(atomic_load(&cb.close_status));
   ck_assert_int_eq(atomic_load(&cb.expired), 1);
-  /* It was the only cache with an interval: the thread leaves... */
+  /* It was the only cache with an interval: the thread leaves, to be
+   * joined by whoever starts the next one... */
   WAIT_FOR(thread_count() == base);
   ck_assert_int_eq(thread_count(), base);
+  ck_assert(cache__reaper_unjoined());
   cache_destroy(c);
-  /* ...and comes back for the next one. */
+  ck_assert(cache__reaper_unjoined());
+  /* ...which comes for the next cache. */
   cache_t *next = make(5, true, 0);
+  ck_assert(!cache__reaper_unjoined());
   ASSERT_OK(tu_set(next, "n", "1", 0));
   ck_assert_int_eq(thread_count(), base + 1);
   atomic_clock_advance(&clk, 100);
