@@ -11,6 +11,7 @@
 enum {
   CACHE__FAULT_ALLOC, /* allocating an entry */
   CACHE__FAULT_PASS,  /* running an expiry pass */
+  CACHE__FAULT_PROBE, /* a slot read without the lock: delayed, not failed */
   CACHE__FAULT_SITES
 };
 
@@ -20,8 +21,15 @@ void cache__fault_set(int site, uint64_t skip, uint64_t count);
 /* True if this call at `site` is to fail. */
 int cache__fault_fire(int site);
 #define CACHE__FAULT(site) cache__fault_fire(site)
+/* If this call at `site` is to fail, waits a few microseconds instead:
+ * a lookup slowed down between the slots it reads lets a concurrent
+ * writer change the table in the middle of it, a race that otherwise
+ * takes nanoseconds to lose. */
+void cache__fault_delay(int site);
+#define CACHE__FAULT_DELAY(site) cache__fault_delay(site)
 #else
 #define CACHE__FAULT(site) 0
+#define CACHE__FAULT_DELAY(site) ((void)0)
 #endif
 
 #endif

@@ -124,6 +124,8 @@ static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
                          uint32_t hash, size_t bytes, uint64_t now,
                          cache__graveyard_t *g) {
   bool have_slot = false; /* a replaced entry's slot, kept for e */
+  bool held = false;      /* lookups without the lock wait for e */
+  int rc = CACHE_ENOMEM;
   for (;;) {
     if (is_closed(c))
       break;
@@ -136,6 +138,11 @@ static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
     if (old != NULL) {
       int why = cache__entry_is_expired(old, now) ? CACHE_REMOVED_EXPIRED
                                                   : CACHE_REMOVED_REPLACED;
+      /* Between the old entry's removal and e's insert the key is in
+       * neither: a lookup without the lock must not answer a miss then. */
+      if (!held)
+        cache__store_hold(&s->store);
+      held = true;
       cache__shard_unlink(c, s, old, why, !have_slot, g);
       have_slot = true;
     } else if (!have_slot && full(c)) {
@@ -149,15 +156,25 @@ static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
       cache__expiry_add(&s->expiry, e);
       c->policy->inserted(s->policy_state, e, hash);
       s->counters.sets++;
-      return CACHE_OK;
+      rc = CACHE_OK;
+      break;
     }
     if (cache__shard_evict(c, s, now, CACHE_REMOVED_EVICTED, false, g))
       continue;
+    /* The lock is let go: lookups will find the key gone meanwhile (only
+     * with a byte bound, when this shard cannot make the room alone). */
+    if (held)
+      cache__store_release(&s->store);
+    held = false;
     pthread_mutex_unlock(&s->lock);
     if (!evict_elsewhere(c, s, now, g))
       sched_yield(); /* the room is held by inserts under way elsewhere */
     pthread_mutex_lock(&s->lock);
   }
+  if (held)
+    cache__store_release(&s->store);
+  if (rc == CACHE_OK)
+    return rc;
   if (have_slot)
     atomic_fetch_sub_explicit(&c->count, 1, memory_order_relaxed);
   return is_closed(c) ? CACHE_ECLOSED : CACHE_ENOMEM;

@@ -1,6 +1,7 @@
 /* The store's hash table: see store.h. */
 #include "store.h"
 #include "epoch.h"
+#include "fault.h"
 #include "hash.h"
 
 #define INITIAL_SLOTS 16
@@ -113,12 +114,16 @@ void cache__store_free(cache__store_t *st, cache__mem_t *mem) {
 
 /* The probe of both lookups. Loads are atomic for the one without the
  * lock (they cost nothing more under it), and the probe is bounded: a table
- * changing under it may show no empty slot. */
+ * changing under it may show no empty slot. `shared`: without the lock,
+ * where the test build may slow the probe down (fault.h). */
 static cache__entry_t *probe(const uint64_t *slots, size_t n, uint32_t hash,
-                             const void *key, size_t key_len) {
+                             const void *key, size_t key_len, bool shared) {
   const uint64_t tag = tag_bits(hash);
+  (void)shared;
   for (size_t i = cache__store_home(n, hash), k = 0; k < n;
        i = next(i, n), k++) {
+    if (shared)
+      CACHE__FAULT_DELAY(CACHE__FAULT_PROBE);
     uint64_t slot = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
     if (slot == 0)
       return NULL;
@@ -133,7 +138,7 @@ static cache__entry_t *probe(const uint64_t *slots, size_t n, uint32_t hash,
 
 cache__entry_t *cache__store_find(const cache__store_t *st, uint32_t hash,
                                   const void *key, size_t key_len) {
-  return probe(st->slots, st->size, hash, key, key_len);
+  return probe(st->slots, st->size, hash, key, key_len, false);
 }
 
 cache__entry_t *cache__store_find_shared(const cache__store_t *st,
@@ -141,7 +146,7 @@ cache__entry_t *cache__store_find_shared(const cache__store_t *st,
                                          size_t key_len) {
   const uint64_t *table = __atomic_load_n(&st->table, __ATOMIC_ACQUIRE);
   return probe(table + HEAD_WORDS, (size_t)table[HEAD_WORDS - 1], hash, key,
-               key_len);
+               key_len, true);
 }
 
 /* A sequence lock, for the readers only. Inserts and resizes need none:
@@ -246,6 +251,28 @@ void cache__store_insert(cache__store_t *st, cache__entry_t *e, uint32_t hash,
   bump(&st->bytes, footprint);
 }
 
+/* Makes the count of moves odd, unless it is already (a hold under way):
+ * true if this call did. Only the lock holder writes the count. */
+static bool moves_begin(cache__store_t *st) {
+  uint64_t moves = atomic_load_explicit(&st->moves, memory_order_relaxed);
+  if ((moves & 1) != 0)
+    return false;
+  atomic_store_explicit(&st->moves, moves + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release); /* odd before any slot moves */
+  return true;
+}
+
+static void moves_end(cache__store_t *st, bool began) {
+  if (began)
+    atomic_store_explicit(
+        &st->moves, atomic_load_explicit(&st->moves, memory_order_relaxed) + 1,
+        memory_order_release);
+}
+
+void cache__store_hold(cache__store_t *st) { (void)moves_begin(st); }
+
+void cache__store_release(cache__store_t *st) { moves_end(st, true); }
+
 /* Empties slot i, then moves back the entries after it that would no
  * longer be found past the gap (backward-shift deletion). */
 static void delete_at(cache__store_t *st, size_t i) {
@@ -253,9 +280,7 @@ static void delete_at(cache__store_t *st, size_t i) {
   const size_t n = st->size;
   size_t hole = i;
   uint64_t slot;
-  uint64_t moves = atomic_load_explicit(&st->moves, memory_order_relaxed);
-  atomic_store_explicit(&st->moves, moves + 1, memory_order_relaxed);
-  atomic_thread_fence(memory_order_release); /* odd before any slot moves */
+  bool began = moves_begin(st);
   for (size_t j = next(i, n); (slot = slots[j]) != 0; j = next(j, n)) {
     size_t dist = dist_of(st, j, slot), shift = gap(hole, j, n);
     /* j's entry may fill the hole if its home is not in (hole, j]. */
@@ -265,7 +290,7 @@ static void delete_at(cache__store_t *st, size_t i) {
     }
   }
   slot_set(slots, hole, 0);
-  atomic_store_explicit(&st->moves, moves + 2, memory_order_release);
+  moves_end(st, began);
 }
 
 void cache__store_remove(cache__store_t *st, cache__mem_t *mem,

@@ -38,8 +38,10 @@ typedef struct cache__store {
    * own, away from slots and size, which every lookup reads. */
   _Alignas(64) _Atomic uint64_t count;
   _Atomic uint64_t bytes;
-  /* Odd while a deletion moves entries back; two more after each. A
-   * lookup without the lock reads it only to confirm a miss. */
+  /* Odd while a deletion moves entries back, or while a change that a
+   * lookup must not see half done is under way (cache__store_hold); two
+   * more after each. A lookup without the lock reads it only to confirm a
+   * miss. */
   _Atomic uint64_t moves;
 } cache__store_t;
 
@@ -120,6 +122,15 @@ int cache__store_reserve(cache__store_t *st, cache__mem_t *mem);
  * be absent. */
 void cache__store_insert(cache__store_t *st, cache__entry_t *e, uint32_t hash,
                          size_t footprint);
+
+/* Keeps lookups without the lock from confirming any miss until the
+ * release, for a change made of several steps that they must not see half
+ * done: a key replaced, whose old entry goes out before the new one comes
+ * in. Such lookups take the lock instead, and find the change complete.
+ * Lock held from the hold to the release; deletions in between count as
+ * part of it. */
+void cache__store_hold(cache__store_t *st);
+void cache__store_release(cache__store_t *st);
 
 /* Unlinks e. The table halves when it is less than an eighth full (if
  * there is memory for the smaller one), so that a cache that was once

@@ -7,6 +7,7 @@
 
 #include "cache_int.h"
 #include "epoch.h"
+#include "fault.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -319,7 +320,9 @@ END_TEST
 
 /* ---- misses answered without the lock ---- */
 
-#define STABLE 60 /* keys never deleted */
+#define STABLE 60          /* keys never deleted */
+#define STABLE_READS 20000 /* each reader's: slowed down, see below */
+#define CHURN 120          /* keys set and deleted, half of them present */
 
 typedef struct moving {
   cache_t *cache;
@@ -332,13 +335,20 @@ static void *moving_writer(void *arg) {
   moving_t *m = arg;
   char key[16];
   /* Other keys come and go in the same table: each deletion moves the
-   * entries after it back, the stable ones among them. */
+   * entries after it back, the stable ones among them. A key that stays
+   * put soon stands before every key inserted after it, where no deletion
+   * moves it: so the stable keys are set again now and then, with the same
+   * value, which puts each at the end of its run of slots again. */
   for (uint32_t i = 0; atomic_load(&m->reading); i++) {
-    snprintf(key, sizeof key, "churn-%u", i % 60);
+    snprintf(key, sizeof key, "churn-%u", i % CHURN);
     ASSERT_OK(cache_set(m->cache, key, strlen(key), "c", 1, 0));
-    snprintf(key, sizeof key, "churn-%u", (i + 30) % 60);
+    snprintf(key, sizeof key, "churn-%u", (i + CHURN / 2) % CHURN);
     int rc = cache_delete(m->cache, key, strlen(key));
     ck_assert(rc == CACHE_OK || rc == CACHE_NOT_FOUND);
+    if (i % 4 == 0) {
+      snprintf(key, sizeof key, "stable-%u", i / 4 % STABLE);
+      ASSERT_OK(cache_set(m->cache, key, strlen(key), key, strlen(key), 0));
+    }
   }
   return NULL;
 }
@@ -348,7 +358,7 @@ static void *stable_reader(void *arg) {
   moving_t *m = a->ctx;
   char key[16], v[16];
   uint32_t seed = 3u + (uint32_t)a->id;
-  for (int i = 0; i < READS; i++) {
+  for (int i = 0; i < STABLE_READS; i++) {
     snprintf(key, sizeof key, "stable-%u", tu_rand(&seed) % STABLE);
     size_t len = 0;
     if (cache_get(m->cache, key, strlen(key), v, sizeof v, &len) != CACHE_OK ||
@@ -362,7 +372,10 @@ static void *stable_reader(void *arg) {
 START_TEST(a_key_moved_by_a_deletion_is_never_missed) {
   /* One shard (127 entries), 3/4 full: the stable keys sit in long runs of
    * slots that every deletion shifts. A miss answered without the lock
-   * must be one that no such move could have caused. */
+   * must be one that no such move could have caused. The lookups are
+   * slowed down between the slots they read (fault.h), so that deletions
+   * shift entries in the middle of them all the time: without the check
+   * of the moves, the readers miss stable keys thousands of times. */
   cache_options_t o;
   cache_options_init(&o);
   o.max_entries = 127;
@@ -377,16 +390,76 @@ START_TEST(a_key_moved_by_a_deletion_is_never_missed) {
   }
   pthread_t w, r[READERS];
   reader_arg_t args[READERS];
+  cache__fault_set(CACHE__FAULT_PROBE, 0, UINT64_MAX);
   ck_assert_int_eq(pthread_create(&w, NULL, moving_writer, &m), 0);
   start_readers(r, args, &m, stable_reader);
   join_readers(r);
   atomic_store(&m.reading, false);
   ck_assert_int_eq(pthread_join(w, NULL), 0);
-  ck_assert_int_eq(atomic_load(&m.false_misses), 0);
+  cache__fault_set(CACHE__FAULT_PROBE, 0, 0);
+  int false_misses = atomic_load(&m.false_misses);
+  ck_assert_int_eq(false_misses, 0);
   cache_stats_t st = tu_stats(m.cache);
   ck_assert_uint_eq(st.hits, m.gets[0] + m.gets[1]);
   ck_assert_uint_eq(st.evictions, 0);
   cache_destroy(m.cache);
+}
+END_TEST
+
+/* ---- a key being replaced ---- */
+
+typedef struct replacing {
+  cache_t *cache;
+  atomic_bool reading;
+  atomic_int misses;
+} replacing_t;
+
+static void *replacing_writer(void *arg) {
+  replacing_t *r = arg;
+  char value[16];
+  for (uint32_t i = 0; atomic_load(&r->reading); i++) {
+    snprintf(value, sizeof value, "v%u", i);
+    ASSERT_OK(cache_set(r->cache, "same", 4, value, strlen(value), 0));
+  }
+  return NULL;
+}
+
+static void *replaced_reader(void *arg) {
+  reader_arg_t *a = arg;
+  replacing_t *r = a->ctx;
+  char v[16];
+  for (int i = 0; i < STABLE_READS; i++) {
+    size_t len = 0;
+    if (cache_get(r->cache, "same", 4, v, sizeof v, &len) != CACHE_OK)
+      atomic_fetch_add(&r->misses, 1);
+  }
+  return NULL;
+}
+
+START_TEST(a_key_being_replaced_is_never_missed) {
+  /* A set of a key that is there replaces it in one step: a lookup at the
+   * same time gets the old value or the new one, never a miss. The
+   * lookups are slowed down as above. */
+  cache_options_t o;
+  cache_options_init(&o);
+  cache_t *cache = NULL;
+  ASSERT_OK(cache_create(&o, &cache));
+  ASSERT_OK(cache_set(cache, "same", 4, "v", 1, 0));
+  replacing_t rep = {.cache = cache};
+  atomic_init(&rep.reading, true);
+  atomic_init(&rep.misses, 0);
+  pthread_t w, r[READERS];
+  reader_arg_t args[READERS];
+  cache__fault_set(CACHE__FAULT_PROBE, 0, UINT64_MAX);
+  ck_assert_int_eq(pthread_create(&w, NULL, replacing_writer, &rep), 0);
+  start_readers(r, args, &rep, replaced_reader);
+  join_readers(r);
+  atomic_store(&rep.reading, false);
+  ck_assert_int_eq(pthread_join(w, NULL), 0);
+  cache__fault_set(CACHE__FAULT_PROBE, 0, 0);
+  int misses = atomic_load(&rep.misses);
+  ck_assert_int_eq(misses, 0);
+  cache_destroy(cache);
 }
 END_TEST
 
@@ -601,6 +674,7 @@ static Suite *readers_suite(void) {
   tcase_add_test(hits, every_hit_is_counted_once);
   tcase_add_test(hits, no_hit_after_delete_or_close);
   tcase_add_test(hits, a_key_moved_by_a_deletion_is_never_missed);
+  tcase_add_test(hits, a_key_being_replaced_is_never_missed);
   tcase_add_test(hits, misses_without_the_lock_are_counted);
   tcase_add_test(hits, a_hit_and_a_miss_take_no_lock);
   tcase_add_test(hits, a_quiet_cache_frees_its_limbo_on_a_cleanup_pass);
