@@ -463,6 +463,57 @@ START_TEST(a_key_being_replaced_is_never_missed) {
 }
 END_TEST
 
+/* ---- tables replaced under a lookup ---- */
+
+#define WAVE 4000 /* keys a wave adds, then deletes */
+
+static void *wave_writer(void *arg) {
+  moving_t *m = arg;
+  char key[16];
+  /* Each wave grows every shard's table several times over, then lets it
+   * shrink back: a lookup slowed down in an old table sees it replaced,
+   * and the old one must stay until the lookup is done. */
+  while (atomic_load(&m->reading)) {
+    for (int i = 0; i < WAVE; i++) {
+      snprintf(key, sizeof key, "wave-%d", i);
+      ASSERT_OK(cache_set(m->cache, key, strlen(key), "w", 1, 0));
+    }
+    for (int i = 0; i < WAVE; i++) {
+      snprintf(key, sizeof key, "wave-%d", i);
+      ASSERT_OK(cache_delete(m->cache, key, strlen(key)));
+    }
+  }
+  return NULL;
+}
+
+START_TEST(a_lookup_outlives_the_table_it_started_in) {
+  cache_options_t o;
+  cache_options_init(&o); /* no bound: every shard grows and shrinks */
+  moving_t m = {.cache = NULL};
+  atomic_init(&m.reading, true);
+  atomic_init(&m.false_misses, 0);
+  ASSERT_OK(cache_create(&o, &m.cache));
+  char key[16];
+  for (int i = 0; i < STABLE; i++) {
+    snprintf(key, sizeof key, "stable-%d", i);
+    ASSERT_OK(tu_set(m.cache, key, key, 0));
+  }
+  pthread_t w, r[READERS];
+  reader_arg_t args[READERS];
+  cache__fault_set(CACHE__FAULT_PROBE, 0, UINT64_MAX);
+  ck_assert_int_eq(pthread_create(&w, NULL, wave_writer, &m), 0);
+  start_readers(r, args, &m, stable_reader);
+  join_readers(r);
+  atomic_store(&m.reading, false);
+  ck_assert_int_eq(pthread_join(w, NULL), 0);
+  cache__fault_set(CACHE__FAULT_PROBE, 0, 0);
+  int false_misses = atomic_load(&m.false_misses);
+  ck_assert_int_eq(false_misses, 0);
+  ck_assert_uint_eq(cache_count(m.cache), STABLE);
+  cache_destroy(m.cache);
+}
+END_TEST
+
 static void *hot_reader(void *arg) {
   cache_t *cache = arg;
   char buf[8];
@@ -675,6 +726,7 @@ static Suite *readers_suite(void) {
   tcase_add_test(hits, no_hit_after_delete_or_close);
   tcase_add_test(hits, a_key_moved_by_a_deletion_is_never_missed);
   tcase_add_test(hits, a_key_being_replaced_is_never_missed);
+  tcase_add_test(hits, a_lookup_outlives_the_table_it_started_in);
   tcase_add_test(hits, misses_without_the_lock_are_counted);
   tcase_add_test(hits, a_hit_and_a_miss_take_no_lock);
   tcase_add_test(hits, a_quiet_cache_frees_its_limbo_on_a_cleanup_pass);
