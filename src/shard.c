@@ -38,11 +38,14 @@ static void count_removal(cache__shard_t *s, int reason) {
 }
 
 /* Limbo entries are freed in batches, each of which costs a look at every
- * thread's epoch record: a batch is 64 entries, or fewer when they add up
+ * thread's epoch record: a batch is 8 entries, or fewer when they add up
  * to 64 KiB, so that large values do not pile up. The memory an entry
  * holds in the limbo is memory the allocator cannot hand out again, and it
- * makes the allocator take pages elsewhere. */
-#define LIMBO_BATCH 64
+ * makes the allocator take pages elsewhere. Small batches also give an
+ * entry's memory back while it is still in the CPU's caches, for the next
+ * insert to write into: W1 with 2 threads ran 3-6% faster than with
+ * batches of 64 (and as fast as with 4; 2 was slower again). */
+#define LIMBO_BATCH 8
 #define LIMBO_BATCH_BYTES (64 * 1024)
 /* A reader descheduled in the middle of a lookup (more threads than CPUs)
  * holds the epoch back for as long as it waits for a CPU, and meanwhile
