@@ -102,7 +102,7 @@ static bool evict_elsewhere(cache_t *c, const cache__shard_t *own, uint64_t now,
   uint32_t start = (uint32_t)(own - c->shards);
   for (uint32_t i = 1; i <= c->shard_mask; i++) {
     cache__shard_t *s = &c->shards[(start + i) & c->shard_mask];
-    pthread_mutex_lock(&s->lock);
+    cache__shard_lock(s);
     bool done = cache__shard_evict(c, s, now, CACHE_REMOVED_EVICTED, false, g);
     pthread_mutex_unlock(&s->lock);
     if (done)
@@ -169,7 +169,7 @@ static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
     pthread_mutex_unlock(&s->lock);
     if (!evict_elsewhere(c, s, now, g))
       sched_yield(); /* the room is held by inserts under way elsewhere */
-    pthread_mutex_lock(&s->lock);
+    cache__shard_lock(s);
   }
   if (held)
     cache__store_release(&s->store);
@@ -214,7 +214,7 @@ int cache_set(cache_t *c, const void *key, size_t key_len, const void *value,
 
   cache__graveyard_t g = {NULL};
   cache__shard_t *s = cache__shard_of(c, hash);
-  pthread_mutex_lock(&s->lock);
+  cache__shard_lock(s);
   int rc = insert_locked(c, s, e, (uint32_t)hash, bytes, now, &g);
   pthread_mutex_unlock(&s->lock);
   cache__bury(c, &g);
@@ -314,7 +314,7 @@ __attribute__((noinline)) static int get_locked(cache_t *c, cache__shard_t *s,
                                                 size_t *value_len) {
   cache__graveyard_t g = {NULL};
   int rc;
-  pthread_mutex_lock(&s->lock);
+  cache__shard_lock(s);
   if (is_closed(c))
     rc = CACHE_ECLOSED;
   else
@@ -359,7 +359,7 @@ static int find_or_delete(cache_t *c, const void *key, size_t key_len,
   cache__graveyard_t g = {NULL};
   int rc = CACHE_NOT_FOUND;
 
-  pthread_mutex_lock(&s->lock);
+  cache__shard_lock(s);
   if (is_closed(c)) {
     rc = CACHE_ECLOSED;
   } else {
@@ -393,7 +393,7 @@ int cache_clear(cache_t *c) {
   for (uint32_t i = 0; i <= c->shard_mask; i++) {
     cache__shard_t *s = &c->shards[i];
     cache__graveyard_t g = {NULL};
-    pthread_mutex_lock(&s->lock);
+    cache__shard_lock(s);
     bool closed = is_closed(c);
     if (!closed)
       cache__shard_clear(c, s, &g);
@@ -420,7 +420,7 @@ uint64_t cache__expire_shard(cache_t *c, cache__shard_t *s, uint64_t now) {
   uint64_t total = 0, n;
   do {
     cache__graveyard_t g = {NULL};
-    pthread_mutex_lock(&s->lock);
+    cache__shard_lock(s);
     n = is_closed(c) ? 0
                      : cache__shard_expire(c, s, now, CACHE__PASS_BATCH, &g);
     pthread_mutex_unlock(&s->lock);

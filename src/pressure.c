@@ -42,7 +42,7 @@ static bool shed_turn(cache_t *c, uint64_t target, uint64_t now) {
   for (uint32_t i = 0; i <= c->shard_mask; i++) {
     cache__shard_t *s = &c->shards[i];
     cache__graveyard_t g = {NULL};
-    pthread_mutex_lock(&s->lock);
+    cache__shard_lock(s);
     for (int n = 0; n < SHED_BATCH && !atomic_load(&c->closed) &&
                     cache__footprint(c) > target;
          n++) {

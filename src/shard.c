@@ -230,7 +230,7 @@ void cache__bury(cache_t *c, cache__graveyard_t *g) {
    * run of entries of the same shard. */
   while (l != NULL) {
     cache__shard_t *s = shard_of_dead(c, l);
-    pthread_mutex_lock(&s->lock);
+    cache__shard_lock(s);
     do {
       cache__entry_t *next = cache__dead_next(l);
       retire(c, s, l, g);
@@ -242,7 +242,7 @@ void cache__bury(cache_t *c, cache__graveyard_t *g) {
   if (s != NULL) {
     g->stalled = NULL;
     cache__epoch_synchronize();
-    pthread_mutex_lock(&s->lock);
+    cache__shard_lock(s);
     cache__shard_reclaim(c, s, false, g);
     pthread_mutex_unlock(&s->lock);
   }
