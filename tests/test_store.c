@@ -313,6 +313,28 @@ START_TEST(a_miss_is_confirmed_only_when_no_entry_moved) {
 }
 END_TEST
 
+START_TEST(a_hold_covers_the_deletions_inside_it) {
+  size_t slots = table_of(64);
+  make_at(slots, 3);
+  make_at(slots, 3);
+  key_t_ absent = {9999, 0};
+  uint32_t h = hash_of(&absent);
+  uint64_t before = atomic_load(&st.moves);
+  cache__store_hold(&st);
+  ck_assert_uint_eq(atomic_load(&st.moves), before + 1);
+  ck_assert(!cache__store_absent_shared(&st, h, &absent, sizeof absent));
+  /* A deletion inside the hold leaves the count odd... */
+  unlink_at(n_entries - 2);
+  ck_assert_uint_eq(atomic_load(&st.moves), before + 1);
+  ck_assert(!cache__store_absent_shared(&st, h, &absent, sizeof absent));
+  /* ...and the release ends the one change. */
+  cache__store_release(&st);
+  ck_assert_uint_eq(atomic_load(&st.moves), before + 2);
+  ck_assert(cache__store_absent_shared(&st, h, &absent, sizeof absent));
+  check_all();
+}
+END_TEST
+
 static Suite *store_suite(void) {
   Suite *s = suite_create("store");
   TCase *tc = tcase_create("table");
@@ -326,6 +348,7 @@ static Suite *store_suite(void) {
   tcase_add_test(tc, table_grows_to_fit_its_capacity);
   tcase_add_test(tc, homes_do_not_depend_on_the_tag);
   tcase_add_test(tc, a_miss_is_confirmed_only_when_no_entry_moved);
+  tcase_add_test(tc, a_hold_covers_the_deletions_inside_it);
   suite_add_tcase(s, tc);
   return s;
 }
