@@ -12,6 +12,8 @@ enum {
   CACHE__FAULT_ALLOC, /* allocating an entry */
   CACHE__FAULT_PASS,  /* running an expiry pass */
   CACHE__FAULT_PROBE, /* a slot read without the lock: delayed, not failed */
+  CACHE__FAULT_SWAP,  /* between a replaced entry's removal and the insert
+                         of the new one: delayed, not failed */
   CACHE__FAULT_SITES
 };
 
@@ -23,8 +25,9 @@ int cache__fault_fire(int site);
 #define CACHE__FAULT(site) cache__fault_fire(site)
 /* If this call at `site` is to fail, waits a few microseconds instead:
  * a lookup slowed down between the slots it reads lets a concurrent
- * writer change the table in the middle of it, a race that otherwise
- * takes nanoseconds to lose. */
+ * writer change the table in the middle of it, and a writer slowed down
+ * in the middle of a change lets lookups see it half done: races that
+ * otherwise take nanoseconds to lose. */
 void cache__fault_delay(int site);
 #define CACHE__FAULT_DELAY(site) cache__fault_delay(site)
 #else

@@ -144,6 +144,7 @@ static int insert_locked(cache_t *c, cache__shard_t *s, cache__entry_t *e,
         cache__store_hold(&s->store);
       held = true;
       cache__shard_unlink(c, s, old, why, !have_slot, g);
+      CACHE__FAULT_DELAY(CACHE__FAULT_SWAP);
       have_slot = true;
     } else if (!have_slot && full(c)) {
       /* The usual case of a full cache: the victim's slot in the entry
