@@ -152,7 +152,9 @@ cache__entry_t *cache__store_find_shared(const cache__store_t *st,
 /* A sequence lock, for the readers only. Inserts and resizes need none:
  * an insert fills an empty slot, and a resize fills a new table, leaving
  * the old one as it was for the lookups still reading it. Only the moves
- * of a deletion can carry an entry past a probe that is looking for it.
+ * of a deletion can carry an entry past a probe that is looking for it,
+ * and only a replacement (a removal, then an insert, under one hold: see
+ * cache__store_hold) can leave a key in neither entry for a moment.
  * The count is read for a second probe, after a first one missed, rather
  * than before every probe: it shares a line with the counts that every
  * insert and removal writes, which a hit thus never reads. */
@@ -170,8 +172,9 @@ bool cache__store_absent_shared(const cache__store_t *st, uint32_t hash,
  * the entries before it stay where they are. Robin Hood order would let
  * a miss stop early (3 slots read instead of 13 at 4/5 full) and shorten
  * the shifts of a deletion, but it moves the entries already in place down
- * their clusters to make room for new ones, and the entries already in
- * place are the hot ones: W1 ran 9% slower with it, 1 thread. */
+ * their clusters to make room for new ones, and those that have been in
+ * place longest are mostly the hot ones: W1 ran 9% slower with it, 1
+ * thread. */
 static void place(uint64_t *slots, size_t n, uint64_t slot, uint32_t hash) {
   size_t home = cache__store_home(n, hash), i = home;
   while (slots[i] != 0)
