@@ -21,6 +21,14 @@
 
 #include <cache.h>
 
+#ifdef BENCH_HAVE_UTHASH
+#include "uthash_lru.h"
+#include <uthash.h> /* UTHASH_VERSION only */
+#define UTHASH_TEXT(v) #v
+#define UTHASH_VERSION_TEXT_OF(v) UTHASH_TEXT(v)
+#define UTHASH_VERSION_TEXT UTHASH_VERSION_TEXT_OF(UTHASH_VERSION)
+#endif
+
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -610,6 +618,46 @@ static const impl_t libcache_impl = {"libcache", lc_create, lc_destroy,
 static const impl_t baseline_impl = {"baseline", bl_create_cfg, bl_destroy_any,
                                      bl_get_any, bl_set_any,    bl_cleanup_any};
 
+#ifdef BENCH_HAVE_UTHASH
+static void *ut_create_cfg(const bench_config_t *cfg) {
+  ut_cache_t *c =
+      ut_create(cfg->max_entries, cfg->ttl_ms, cfg->clock_ms, cfg->clock_ctx);
+  if (c == NULL)
+    die("out of memory");
+  return c;
+}
+
+static void ut_destroy_any(void *cache) { ut_destroy(cache); }
+
+static int ut_get_any(void *cache, const void *key, size_t key_len, void *buf,
+                      size_t buf_len, size_t *value_len) {
+  return ut_get(cache, key, key_len, buf, buf_len, value_len);
+}
+
+static int ut_set_any(void *cache, const void *key, size_t key_len,
+                      const void *value, size_t value_len, uint64_t ttl_ms) {
+  return ut_set(cache, key, key_len, value, value_len, ttl_ms);
+}
+
+static int ut_cleanup_any(void *cache, uint64_t *removed) {
+  return ut_cleanup(cache, removed);
+}
+
+static const impl_t uthash_impl = {"uthash",   ut_create_cfg, ut_destroy_any,
+                                   ut_get_any, ut_set_any,    ut_cleanup_any};
+#endif
+
+/* The caches W1 and W2 measure: libcache, the baseline, and uthash when
+ * the build found it. */
+static const impl_t *const rivals[] = {
+    &libcache_impl,
+    &baseline_impl,
+#ifdef BENCH_HAVE_UTHASH
+    &uthash_impl,
+#endif
+};
+#define N_RIVALS ((int)(sizeof rivals / sizeof rivals[0]))
+
 /* The policy a libcache gets from cache_options_init(). */
 static const char *default_policy_name(void) {
   cache_options_t options;
@@ -805,17 +853,17 @@ static double w1_pass(const impl_t *impl, void *cache, const uint32_t *trace,
                         samples, n_samples);
 }
 
-/* The measurements of a W1 run: libcache and baseline, 1 and 2 threads,
+/* The measurements of a W1 run: every cache of `rivals`, 1 and 2 threads,
  * each on a cache of its own; and two copies of libcache's 1-thread run at
  * once, each thread on a cache of its own. The copies share no line, but
  * they have two working sets, twice W1's, to keep in the last-level cache:
  * their rate over the 1-thread rate is what libcache's own 1-thread code
  * reaches twice over on the machine, not the most two threads can reach
  * (scaling_ratio measures that on one working set). */
-#define W1_CONFIGS 5
-#define W1_COPIES 4 /* index of the two copies */
+#define W1_COPIES (2 * N_RIVALS) /* index of the two copies */
+#define W1_CONFIGS (W1_COPIES + 1)
 /* The timed pass of each is cut into this many segments, and the segments
- * of the four take turns: every figure of a run is then measured over the
+ * of all of them take turns: every figure of a run is then measured over the
  * same stretch of time. The speed of a virtual CPU here changes by half or
  * more from one second to the next (other guests, clock boost), which
  * would otherwise land on whichever measurement ran at that moment. */
@@ -865,7 +913,7 @@ static void run_w1(int runs, bool quick) {
   printf("trace zipf(1000000, %zu, 0.99, 42); key \"k:%%014u\" formatted in "
          "the loop; value %d B;\ncache 100000 entries, ttl 10 min; untimed "
          "warm-up pass, then timed pass; %d run%s;\nthe timed passes of "
-         "libcache and baseline, 1 and 2 threads, in %d segments that take "
+         "every cache, 1 and 2 threads, in %d segments that take "
          "turns\n",
          length, VALUE_LEN, runs, runs == 1 ? "" : "s", W1_SEGMENTS);
   uint32_t *trace = zipf_trace(1000000, length, 0.99, 42);
@@ -874,9 +922,10 @@ static void run_w1(int runs, bool quick) {
   if (!trace_ok)
     failures++;
 
-  const impl_t *impls[2] = {&libcache_impl, &baseline_impl};
+  const impl_t *const *impls = rivals;
   /* [impl][threads - 1][run] */
-  double rate[2][2][64], hit[2][2][64], p50[2][64], p99[2][64];
+  double rate[N_RIVALS][2][64], hit[N_RIVALS][2][64];
+  double p50[N_RIVALS][64], p99[N_RIVALS][64];
   double handoff[64];      /* ns, at the start of each run */
   double copies[64];       /* two 1-thread copies at once, M req/s in all */
   double copies_ratio[64]; /* the same over libcache's 1-thread rate */
@@ -893,7 +942,7 @@ static void run_w1(int runs, bool quick) {
     for (int i = 0; i < W1_COPIES; i++)
       w1_open(&w[i], impls[i / 2], i % 2 + 1, false, trace, length);
     w1_open(&w[W1_COPIES], &libcache_impl, 2, true, trace, length);
-    /* Each segment starts with another of the four, so none is always
+    /* Each segment starts with another of them, so none is always
      * the one to find the CPU's caches full of another's data. */
     for (int seg = 0; seg < W1_SEGMENTS; seg++) {
       const uint32_t *part = trace + (size_t)seg * segment;
@@ -948,9 +997,9 @@ static void run_w1(int runs, bool quick) {
          max_other > 0.1 ? ": the machine was NOT quiet, compare with care"
                          : " (quiet)");
 
-  double med_rate[2][2];
+  double med_rate[N_RIVALS][2];
   printf("\nimpl      policy  threads   Mreq/s  (min..max)        hit ratio\n");
-  for (int which = 0; which < 2; which++) {
+  for (int which = 0; which < N_RIVALS; which++) {
     for (int threads = 1; threads <= 2; threads++) {
       double *v = rate[which][threads - 1];
       double lo = min_of(v, (size_t)runs), hi = max_of(v, (size_t)runs);
@@ -962,16 +1011,25 @@ static void run_w1(int runs, bool quick) {
     }
   }
 
+  /* libcache's 2 threads over its 1, then libcache over each other cache
+   * at 2 threads and at 1. */
   struct {
-    const char *name;
+    char name[48];
     double value;
-  } ratios[3] = {
-      {"libcache_2t/libcache_1t", med_rate[0][1] / med_rate[0][0]},
-      {"libcache_2t/baseline_2t", med_rate[0][1] / med_rate[1][1]},
-      {"libcache_1t/baseline_1t", med_rate[0][0] / med_rate[1][0]},
-  };
+  } ratios[1 + 2 * (N_RIVALS - 1)];
+  int n_ratios = 0;
+  snprintf(ratios[n_ratios].name, sizeof ratios[0].name,
+           "libcache_2t/libcache_1t");
+  ratios[n_ratios++].value = med_rate[0][1] / med_rate[0][0];
+  for (int which = 1; which < N_RIVALS; which++)
+    for (int threads = 2; threads >= 1; threads--) {
+      snprintf(ratios[n_ratios].name, sizeof ratios[0].name,
+               "libcache_%dt/%s_%dt", threads, impls[which]->name, threads);
+      ratios[n_ratios++].value =
+          med_rate[0][threads - 1] / med_rate[which][threads - 1];
+    }
   printf("\nratios of the medians:\n");
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < n_ratios; i++)
     printf("  %-24s %6.3f\n", ratios[i].name, ratios[i].value);
   double med_copies = median(copies, (size_t)runs);
   double med_copies_ratio = median(copies_ratio, (size_t)runs);
@@ -994,8 +1052,8 @@ static void run_w1(int runs, bool quick) {
          " ns here):\n",
          timer_overhead_ns());
   printf("impl          p50      p99\n");
-  double med_p50[2], med_p99[2];
-  for (int which = 0; which < 2; which++) {
+  double med_p50[N_RIVALS], med_p99[N_RIVALS];
+  for (int which = 0; which < N_RIVALS; which++) {
     med_p50[which] = median(p50[which], (size_t)runs);
     med_p99[which] = median(p99[which], (size_t)runs);
     printf("%-9s %8.0f %8.0f\n", impls[which]->name, med_p50[which],
@@ -1003,7 +1061,7 @@ static void run_w1(int runs, bool quick) {
   }
 
   printf("\n");
-  for (int which = 0; which < 2; which++)
+  for (int which = 0; which < N_RIVALS; which++)
     for (int threads = 1; threads <= 2; threads++)
       printf("{\"workload\":\"w1\",\"impl\":\"%s\",\"policy\":\"%s\","
              "\"threads\":%d,\"runs\":%d,\"mreq_per_s\":%.4f,"
@@ -1011,7 +1069,7 @@ static void run_w1(int runs, bool quick) {
              impls[which]->name, policy_of(impls[which]), threads, runs,
              med_rate[which][threads - 1],
              median(hit[which][threads - 1], (size_t)runs), max_other);
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < n_ratios; i++)
     printf("{\"workload\":\"w1_ratio\",\"ratio\":\"%s\",\"value\":%.4f}\n",
            ratios[i].name, ratios[i].value);
   printf("{\"workload\":\"w1_copies\",\"impl\":\"libcache\",\"copies\":2,"
@@ -1026,7 +1084,7 @@ static void run_w1(int runs, bool quick) {
          "\"min_ns\":%.0f,\"max_ns\":%.0f}\n",
          runs, median(handoff, (size_t)runs), min_of(handoff, (size_t)runs),
          max_of(handoff, (size_t)runs));
-  for (int which = 0; which < 2; which++)
+  for (int which = 0; which < N_RIVALS; which++)
     printf("{\"workload\":\"w1_latency\",\"impl\":\"%s\",\"policy\":\"%s\","
            "\"threads\":1,\"p50_ns\":%.0f,\"p99_ns\":%.0f}\n",
            impls[which]->name, policy_of(impls[which]), med_p50[which],
@@ -1330,8 +1388,12 @@ static long resident_pages(void) {
 
 /* Runs in the child: prints "<bytes per entry> <accounted bytes>". */
 static int w2_child(const char *name, uint32_t entries) {
-  const impl_t *impl =
-      strcmp(name, "libcache") == 0 ? &libcache_impl : &baseline_impl;
+  const impl_t *impl = NULL;
+  for (int i = 0; i < N_RIVALS; i++)
+    if (strcmp(name, rivals[i]->name) == 0)
+      impl = rivals[i];
+  if (impl == NULL)
+    die("no cache named %s", name);
   unsigned char value[VALUE_LEN];
   char key[32];
   memset(value, 'v', sizeof value);
@@ -1353,8 +1415,14 @@ static int w2_child(const char *name, uint32_t entries) {
     cache_stats(cache, &stats);
     count = stats.entries;
     accounted = stats.bytes;
-  } else {
+  } else if (impl == &baseline_impl) {
     count = ((baseline_t *)cache)->count;
+  } else {
+#ifdef BENCH_HAVE_UTHASH
+    count = ut_count(cache);
+#else
+    count = 0; /* not reached: no other cache */
+#endif
   }
   if (count != entries)
     die("%s holds %" PRIu64 " entries, not %u", impl->name, count, entries);
@@ -1404,10 +1472,10 @@ static void run_w2(bool quick) {
          entries, entries);
   printf("\nimpl      policy  bytes/entry  overhead  accounted by "
          "cache_stats\n");
-  const impl_t *impls[2] = {&libcache_impl, &baseline_impl};
-  double per_entry[2], accounted[2];
-  bool ok[2];
-  for (int i = 0; i < 2; i++) {
+  const impl_t *const *impls = rivals;
+  double per_entry[N_RIVALS], accounted[N_RIVALS];
+  bool ok[N_RIVALS];
+  for (int i = 0; i < N_RIVALS; i++) {
     ok[i] = w2_measure(impls[i]->name, entries, &per_entry[i], &accounted[i]);
     if (!ok[i]) {
       failures++;
@@ -1423,7 +1491,7 @@ static void run_w2(bool quick) {
     printf("\n");
   }
   printf("\n");
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < N_RIVALS; i++)
     if (ok[i])
       printf("{\"workload\":\"w2\",\"impl\":\"%s\",\"policy\":\"%s\","
              "\"entries\":%u,\"bytes_per_entry\":%.1f}\n",
@@ -1816,6 +1884,14 @@ int main(int argc, char **argv) {
   printf("baseline: one pthread mutex, chained hash table (FNV-1a, "
          "power-of-two buckets),\none malloc per entry, intrusive LRU list, "
          "count bound, ttl checked on get\n");
+#ifdef BENCH_HAVE_UTHASH
+  printf("uthash: one pthread mutex, uthash " UTHASH_VERSION_TEXT
+         " with its defaults, one malloc per\nentry, LRU list, count bound, "
+         "ttl checked on get (W1 and W2 only)\n");
+#else
+  printf("uthash: not measured (uthash.h was not found when this program "
+         "was built)\n");
+#endif
 
   /* W2 first: its children start from a clean process either way, but the
    * parent is small then too. */
