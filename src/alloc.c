@@ -31,6 +31,7 @@ void cache__mem_table_free(cache__mem_t *mem, void *ptr, size_t size) {
 
 #if defined(CACHE_ALLOC_JEMALLOC)
 #include <jemalloc/jemalloc.h>
+#include <pthread.h>
 
 #if defined(JEMALLOC_MANGLE)
 /* Options of the private jemalloc (the system one is the host's to tune).
@@ -58,7 +59,24 @@ const char *cache_je_malloc_conf = "bin_shards:1-4096:8,tcache_max:1024,"
  * index gets an explicit jemalloc thread cache per arena, which only ever
  * holds that arena's blocks; the record's owner is the only thread that
  * uses it, and a record's next owner inherits it. */
+/* The size class of every small block, by its size in 16-byte steps:
+ * every entry's footprint is looked up at its insert and at its removal,
+ * and nallocx costs some 60 instructions each time. Every class from 16
+ * bytes up is a multiple of 16, so a size and the next multiple of 16
+ * share their class. */
+#define SMALL_STEPS 256 /* up to 4 KiB */
+static uint16_t small_usable[SMALL_STEPS + 1];
+static pthread_once_t small_usable_once = PTHREAD_ONCE_INIT;
+
+size_t cache__mem_class(size_t size) { return nallocx(size ? size : 1, 0); }
+
+static void small_usable_fill(void) {
+  for (size_t i = 1; i <= SMALL_STEPS; i++)
+    small_usable[i] = (uint16_t)cache__mem_class(i * 16);
+}
+
 int cache__mem_init(cache__mem_t *mem) {
+  pthread_once(&small_usable_once, small_usable_fill);
   unsigned arena;
   size_t len = sizeof arena;
   if (mallctl("arenas.create", &arena, &len, NULL, 0) != 0)
@@ -152,7 +170,10 @@ void cache__mem_free(cache__mem_t *mem, void *ptr, size_t size) {
 
 size_t cache__mem_usable(cache__mem_t *mem, void *ptr, size_t size) {
   (void)ptr;
-  return nallocx(size ? size : 1, mem->flags);
+  if (size > 16 && size <= SMALL_STEPS * 16)
+    return small_usable[(size + 15) >> 4];
+  (void)mem;
+  return cache__mem_class(size);
 }
 
 /* Statistics are cached inside jemalloc; writing "epoch" refreshes them. */
@@ -219,6 +240,8 @@ int cache__mem_init(cache__mem_t *mem) {
 }
 
 void cache__mem_destroy(cache__mem_t *mem) { (void)mem; }
+
+size_t cache__mem_class(size_t size) { return size; }
 
 void cache__mem_thread_flush(cache__mem_t *mem, uint32_t index) {
   (void)mem;

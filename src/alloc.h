@@ -36,6 +36,10 @@ void cache__mem_free(cache__mem_t *mem, void *ptr, size_t size);
 /* The same for the cache's tables, counted in table_bytes. */
 void *cache__mem_table_alloc(cache__mem_t *mem, size_t size);
 void cache__mem_table_free(cache__mem_t *mem, void *ptr, size_t size);
+/* The allocator's size class for a block of `size` bytes (jemalloc's
+ * nallocx); `size` itself for the C library's malloc, which has no fixed
+ * classes. */
+size_t cache__mem_class(size_t size);
 /* The bytes the allocator really reserved for a block of `size` at ptr. */
 size_t cache__mem_usable(cache__mem_t *mem, void *ptr, size_t size);
 

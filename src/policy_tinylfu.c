@@ -114,25 +114,33 @@ static int sketch_init(sketch_t *s, uint64_t capacity) {
   return 0;
 }
 
-/* Counter i (0..3) of a key: a word and a nibble within it. The four
- * counters of a key lie in one 64-byte block (8 words), so that reading or
- * bumping them costs one cache miss, not four. */
-static void locate(const sketch_t *s, uint32_t hash, int i, uint64_t *word,
-                   unsigned *shift) {
+/* Where a key's four counters are: one 64-byte block (8 words), so that
+ * reading or bumping them costs one cache miss, not four; counter i is a
+ * nibble of one of its words. The key's hash is mixed once for all four. */
+typedef struct slots {
+  uint64_t block; /* index of the block's first word */
+  uint32_t g;     /* picks the word and the nibble of each counter */
+} slots_t;
+
+static slots_t locate(const sketch_t *s, uint32_t hash) {
   uint64_t h = mix64(hash);
-  uint64_t block = h & s->mask & ~UINT64_C(7); /* the low half picks it */
-  uint32_t g = (uint32_t)(h >> 32);            /* the high half, within */
-  *word = block + ((g >> (3 * i)) & 7);
-  *shift = ((g >> (12 + 4 * i)) & 15) * 4;
+  /* the low half picks the block, the high half the places within it */
+  return (slots_t){h & s->mask & ~UINT64_C(7), (uint32_t)(h >> 32)};
 }
 
-static unsigned sketch_frequency(const sketch_t *s, uint32_t hash) {
+static uint64_t *counter_word(const sketch_t *s, slots_t at, int i) {
+  return &s->table[at.block + ((at.g >> (3 * i)) & 7)];
+}
+
+static unsigned counter_shift(slots_t at, int i) {
+  return ((at.g >> (12 + 4 * i)) & 15) * 4;
+}
+
+static unsigned sketch_frequency(const sketch_t *s, slots_t at) {
   unsigned min = 15;
   for (int i = 0; i < 4; i++) {
-    uint64_t w;
-    unsigned sh;
-    locate(s, hash, i, &w, &sh);
-    unsigned c = (unsigned)(s->table[w] >> sh) & 15;
+    unsigned c =
+        (unsigned)(*counter_word(s, at, i) >> counter_shift(at, i)) & 15;
     min = c < min ? c : min;
   }
   return min;
@@ -160,14 +168,13 @@ static void sketch_tick(sketch_t *s) {
 /* Raises the counters of a key to at least `count`: how an entry leaving
  * the cache hands back the accesses it counted while it was in. Raising,
  * never adding, is the conservative update done in one step. */
-static void sketch_raise(sketch_t *s, uint32_t hash, unsigned count) {
+static void sketch_raise(sketch_t *s, slots_t at, unsigned count) {
   for (int i = 0; i < 4; i++) {
-    uint64_t w;
-    unsigned sh;
-    locate(s, hash, i, &w, &sh);
-    unsigned c = (unsigned)(s->table[w] >> sh) & 15;
+    uint64_t *w = counter_word(s, at, i);
+    unsigned sh = counter_shift(at, i);
+    unsigned c = (unsigned)(*w >> sh) & 15;
     if (c < count)
-      s->table[w] += (uint64_t)(count - c) << sh;
+      *w += (uint64_t)(count - c) << sh;
   }
 }
 
@@ -283,10 +290,11 @@ static void tinylfu_destroy(void *state) {
  * first leave (an expiry pass, say). */
 static void tinylfu_inserted(void *state, cache__entry_t *e, uint32_t hash) {
   tinylfu_t *t = state;
-  unsigned count = sketch_frequency(&t->sketch, hash);
+  slots_t at = locate(&t->sketch, hash);
+  unsigned count = sketch_frequency(&t->sketch, at);
   if (count < FREQ_MAX) {
     count++;
-    sketch_raise(&t->sketch, hash, count);
+    sketch_raise(&t->sketch, at, count);
     sketch_tick(&t->sketch);
   }
   freq_set(&t->sketch, e, count);
@@ -332,16 +340,13 @@ static bool tinylfu_hit(void *state, cache__entry_t *e) {
  * init, so this needs no lock. */
 static void tinylfu_prefetch(const void *state, uint32_t hash) {
   const tinylfu_t *t = state;
-  uint64_t w;
-  unsigned sh;
-  locate(&t->sketch, hash, 0, &w, &sh);
-  __builtin_prefetch(&t->sketch.table[w]);
+  __builtin_prefetch(&t->sketch.table[locate(&t->sketch, hash).block]);
 }
 
 static void tinylfu_removed(void *state, cache__entry_t *e, uint32_t hash) {
   tinylfu_t *t = state;
   take(t, e);
-  sketch_raise(&t->sketch, hash, freq_of(&t->sketch, e));
+  sketch_raise(&t->sketch, locate(&t->sketch, hash), freq_of(&t->sketch, e));
   prefetch_ahead(t, PROBATION);
 }
 

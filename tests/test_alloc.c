@@ -66,6 +66,26 @@ static unsigned id_in(uint64_t slot) {
   return low - 1;
 }
 
+/* Footprints come from a table of the small size classes: it must say
+ * what the allocator says, for every size, at the edges of the table too. */
+START_TEST(footprints_are_the_allocators_size_classes) {
+  cache__mem_t mem;
+  ck_assert_int_eq(cache__mem_init(&mem), 0);
+  size_t previous = 0;
+  for (size_t size = 1; size <= 5000; size++) {
+    size_t usable = cache__mem_usable(&mem, NULL, size);
+    if (has_thread_caches())
+      ck_assert_uint_eq(usable, cache__mem_class(size));
+    ck_assert_uint_ge(usable, size);
+    ck_assert_uint_ge(usable, previous);
+    previous = usable;
+  }
+  if (has_thread_caches()) /* W1's entries: 112 bytes asked, a class of 112 */
+    ck_assert_uint_eq(cache__mem_usable(&mem, NULL, 100), 112);
+  cache__mem_destroy(&mem);
+}
+END_TEST
+
 START_TEST(a_thread_has_a_cache_of_its_own_per_arena) {
   cache_t *a = make_cache(300);
   cache_t *b = make_cache(300);
@@ -222,6 +242,7 @@ static Suite *alloc_suite(void) {
   Suite *s = suite_create("alloc");
   TCase *t = tcase_create("thread caches");
   tcase_set_timeout(t, 120);
+  tcase_add_test(t, footprints_are_the_allocators_size_classes);
   tcase_add_test(t, a_thread_has_a_cache_of_its_own_per_arena);
   tcase_add_test(t, destroying_a_cache_gives_its_thread_caches_back);
   tcase_add_test(t, blocks_freed_by_other_threads_are_returned_before_destroy);
