@@ -50,15 +50,6 @@ const char *cache_je_malloc_conf = "bin_shards:1-4096:8,tcache_max:1024,"
                                    "tcache_nslots_small_max:64";
 #endif
 
-/* Each cache has an arena of its own, so that its footprint can be read
- * and its memory purged apart from every other cache's. A thread's
- * automatic cache cannot be used: it would hand a cache blocks that belong
- * to other arenas. Without any thread cache, though, every insert and
- * every free takes a lock of the arena and walks its slab heap, on a cache
- * line the other cores write too. So a thread with a small epoch record
- * index gets an explicit jemalloc thread cache per arena, which only ever
- * holds that arena's blocks; the record's owner is the only thread that
- * uses it, and a record's next owner inherits it. */
 /* The size class of every small block, by its size in 16-byte steps:
  * every entry's footprint is looked up at its insert and at its removal,
  * and nallocx costs some 60 instructions each time. Every class from 16
@@ -75,6 +66,15 @@ static void small_usable_fill(void) {
     small_usable[i] = (uint16_t)cache__mem_class(i * 16);
 }
 
+/* Each cache has an arena of its own, so that its footprint can be read
+ * and its memory purged apart from every other cache's. A thread's
+ * automatic cache cannot be used: it would hand a cache blocks that belong
+ * to other arenas. Without any thread cache, though, every insert and
+ * every free takes a lock of the arena and walks its slab heap, on a cache
+ * line the other cores write too. So a thread with a small epoch record
+ * index gets an explicit jemalloc thread cache per arena, which only ever
+ * holds that arena's blocks; the record's owner is the only thread that
+ * uses it, and a record's next owner inherits it. */
 int cache__mem_init(cache__mem_t *mem) {
   pthread_once(&small_usable_once, small_usable_fill);
   unsigned arena;
@@ -169,10 +169,10 @@ void cache__mem_free(cache__mem_t *mem, void *ptr, size_t size) {
 }
 
 size_t cache__mem_usable(cache__mem_t *mem, void *ptr, size_t size) {
+  (void)mem; /* an arena's classes are every arena's */
   (void)ptr;
   if (size > 16 && size <= SMALL_STEPS * 16)
     return small_usable[(size + 15) >> 4];
-  (void)mem;
   return cache__mem_class(size);
 }
 
