@@ -1,8 +1,9 @@
 /*
  * cache-bench: the standard workloads (see bench/README.md) run against
  * libcache and against a plain hand-written cache compiled into the same
- * program, so that both are measured on the same machine, in the same
- * process, under the same conditions.
+ * program (and, in W1 and W2, uthash with an LRU list: uthash_lru.c), so
+ * that all are measured on the same machine, in the same process, under
+ * the same conditions.
  *
  *   W1      read-through throughput, 1 and 2 threads, and get latency
  *   W2      resident memory per entry
