@@ -1,5 +1,5 @@
 /* Sharding: a cache is split into up to 16 lock-striped shards, each with
- * at least 64 entries of max_entries (a max_bytes bound counting one entry
+ * at least 128 entries of max_entries (a max_bytes bound counting one entry
  * per KiB); a cache too small for two shards has one, and its FIFO or LRU
  * order is exact. The bounds are global, whatever the number of shards:
  * a cache evicts only when the whole cache is full. */
@@ -64,8 +64,8 @@ static void set_key(cache_t *c, int i, size_t value_len) {
                   evicted.keys[(pos)], k_);                                    \
   } while (0)
 
-/* The largest bound that keeps one shard: two would hold 63 each. */
-#define ONE_SHARD 127
+/* The largest bound that keeps one shard: two would hold 127 each. */
+#define ONE_SHARD 255
 
 /* ---- one shard: exact order --------------------------------------------- */
 
@@ -118,8 +118,8 @@ START_TEST(lru_order_is_exact_in_the_largest_one_shard_cache) {
 }
 END_TEST
 
-START_TEST(byte_bound_below_128_kib_keeps_one_shard_in_exact_order) {
-  /* No entry bound; 127 KiB counts as 127 entries: one shard. */
+START_TEST(byte_bound_below_256_kib_keeps_one_shard_in_exact_order) {
+  /* No entry bound; 255 KiB counts as 255 entries: one shard. */
   cache_t *c = make(CACHE_POLICY_FIFO, 0, ONE_SHARD * 1024);
   const int n = 300;
   for (int i = 0; i < n; i++)
@@ -149,9 +149,9 @@ END_TEST
 /* ---- many shards: the bounds stay global --------------------------------- */
 
 START_TEST(entry_bound_is_global_across_sixteen_shards) {
-  /* 1024 entries: sixteen shards of 64. The keys do not spread evenly
+  /* 2048 entries: sixteen shards of 128. The keys do not spread evenly
    * over the shards, yet nothing is evicted before the cache is full. */
-  const int max = 1024;
+  const int max = 2048;
   cache_t *c = make(CACHE_POLICY_LRU, (uint64_t)max, 0);
   for (int i = 0; i < max; i++)
     set_key(c, i, 8);
@@ -211,7 +211,7 @@ static Suite *shards_suite(void) {
   tcase_add_checked_fixture(o, setup, NULL);
   tcase_add_test(o, fifo_order_is_exact_in_the_largest_one_shard_cache);
   tcase_add_test(o, lru_order_is_exact_in_the_largest_one_shard_cache);
-  tcase_add_test(o, byte_bound_below_128_kib_keeps_one_shard_in_exact_order);
+  tcase_add_test(o, byte_bound_below_256_kib_keeps_one_shard_in_exact_order);
   tcase_add_test(o, smaller_of_the_two_bounds_decides_the_shards);
   suite_add_tcase(s, o);
 
