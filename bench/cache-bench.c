@@ -22,6 +22,8 @@
 
 #include <cache.h>
 
+#include "floor.h"
+
 #ifdef BENCH_HAVE_UTHASH
 #include "uthash_lru.h"
 #include <uthash.h> /* UTHASH_VERSION only */
@@ -648,6 +650,30 @@ static const impl_t uthash_impl = {"uthash",   ut_create_cfg, ut_destroy_any,
                                    ut_get_any, ut_set_any,    ut_cleanup_any};
 #endif
 
+/* W1's one-thread yardstick (floor.h): no lock, W1's sizes only. */
+static void *fl_create_cfg(const bench_config_t *cfg) {
+  fl_cache_t *c =
+      fl_create(cfg->max_entries, cfg->ttl_ms, cfg->clock_ms, cfg->clock_ctx);
+  if (c == NULL)
+    die("out of memory");
+  return c;
+}
+
+static void fl_destroy_any(void *cache) { fl_destroy(cache); }
+
+static int fl_get_any(void *cache, const void *key, size_t key_len, void *buf,
+                      size_t buf_len, size_t *value_len) {
+  return fl_get(cache, key, key_len, buf, buf_len, value_len);
+}
+
+static int fl_set_any(void *cache, const void *key, size_t key_len,
+                      const void *value, size_t value_len, uint64_t ttl_ms) {
+  return fl_set(cache, key, key_len, value, value_len, ttl_ms);
+}
+
+static const impl_t floor_impl = {"floor",    fl_create_cfg, fl_destroy_any,
+                                  fl_get_any, fl_set_any,    NULL};
+
 /* The caches W1 and W2 measure: libcache, the baseline, and uthash when
  * the build found it. */
 static const impl_t *const rivals[] = {
@@ -862,7 +888,8 @@ static double w1_pass(const impl_t *impl, void *cache, const uint32_t *trace,
  * reaches twice over on the machine, not the most two threads can reach
  * (scaling_ratio measures that on one working set). */
 #define W1_COPIES (2 * N_RIVALS) /* index of the two copies */
-#define W1_CONFIGS (W1_COPIES + 1)
+#define W1_FLOOR (W1_COPIES + 1) /* the floor's 1-thread run (floor.h) */
+#define W1_CONFIGS (W1_FLOOR + 1)
 /* The timed pass of each is cut into this many segments, and the segments
  * of all of them take turns: every figure of a run is then measured over the
  * same stretch of time. The speed of a virtual CPU here changes by half or
@@ -931,7 +958,8 @@ static void run_w1(int runs, bool quick) {
   double copies[64];       /* two 1-thread copies at once, M req/s in all */
   double copies_ratio[64]; /* the same over libcache's 1-thread rate */
   double scaling[64];      /* scaling_ratio, at the start of each run */
-  double max_other = 0;    /* CPUs other processes took, worst timed pass */
+  double floor_rate[64], floor_hit[64]; /* floor.h's 1-thread run */
+  double max_other = 0; /* CPUs other processes took, worst timed pass */
   const size_t segment = length / W1_SEGMENTS;
   unsigned char *lines = xmalloc(SCALING_BYTES);
   memset(lines, 1, SCALING_BYTES);
@@ -943,6 +971,7 @@ static void run_w1(int runs, bool quick) {
     for (int i = 0; i < W1_COPIES; i++)
       w1_open(&w[i], impls[i / 2], i % 2 + 1, false, trace, length);
     w1_open(&w[W1_COPIES], &libcache_impl, 2, true, trace, length);
+    w1_open(&w[W1_FLOOR], &floor_impl, 1, false, trace, length);
     /* Each segment starts with another of them, so none is always
      * the one to find the CPU's caches full of another's data. */
     for (int seg = 0; seg < W1_SEGMENTS; seg++) {
@@ -983,9 +1012,17 @@ static void run_w1(int runs, bool quick) {
       max_other = other;
     libcache_impl.destroy(two->cache);
     libcache_impl.destroy(two->copy);
-    printf("  M/s; two libcache 1T copies at once %6.3f (x%.2f); handoff "
-           "%.0f ns; shared-read scaling x%.2f\n",
-           copies[run], copies_ratio[run], handoff[run], scaling[run]);
+    w1_config_t *fl = &w[W1_FLOOR];
+    floor_rate[run] = (double)length / fl->seconds / 1e6;
+    floor_hit[run] = (double)fl->hits / (double)length;
+    other = fl->other_seconds / fl->seconds;
+    if (other > max_other)
+      max_other = other;
+    floor_impl.destroy(fl->cache);
+    printf("  M/s; two libcache 1T copies at once %6.3f (x%.2f); floor 1T "
+           "%6.3f; handoff %.0f ns; shared-read scaling x%.2f\n",
+           copies[run], copies_ratio[run], floor_rate[run], handoff[run],
+           scaling[run]);
   }
   free(lines);
 
@@ -1042,6 +1079,15 @@ static void run_w1(int runs, bool quick) {
          med_copies, min_of(copies, (size_t)runs), max_of(copies, (size_t)runs),
          med_copies_ratio, min_of(copies_ratio, (size_t)runs),
          max_of(copies_ratio, (size_t)runs), med_rate[0][1] / med_copies);
+  double med_floor = median(floor_rate, (size_t)runs);
+  double med_floor_hit = median(floor_hit, (size_t)runs);
+  printf("floor: one thread on a table of 8-way sets with the entries inside "
+         "it, no lock,\nno policy past the set's LRU (bench/floor.h), %.3f "
+         "M/s (%.3f..%.3f), hit ratio %.4f:\n%.3f times the baseline's 1 "
+         "thread; libcache's 1 thread reaches %.2f of it\n",
+         med_floor, min_of(floor_rate, (size_t)runs),
+         max_of(floor_rate, (size_t)runs), med_floor_hit,
+         med_floor / med_rate[1][0], med_rate[0][0] / med_floor);
   printf("shared-read scaling: two threads that format W1 keys and read "
          "random lines of\none shared 19 MB array, writing nothing shared, "
          "%.3f times one such thread (%.2f..%.2f)\n",
@@ -1077,6 +1123,12 @@ static void run_w1(int runs, bool quick) {
          "\"runs\":%d,\"mreq_per_s\":%.4f,\"ratio_to_1t\":%.4f,"
          "\"libcache_2t_share\":%.4f}\n",
          runs, med_copies, med_copies_ratio, med_rate[0][1] / med_copies);
+  printf("{\"workload\":\"w1_floor\",\"impl\":\"floor\",\"policy\":"
+         "\"lru-8way\",\"threads\":1,\"runs\":%d,\"mreq_per_s\":%.4f,"
+         "\"hit_ratio\":%.4f,\"ratio_to_baseline_1t\":%.4f,"
+         "\"libcache_1t_share\":%.4f}\n",
+         runs, med_floor, med_floor_hit, med_floor / med_rate[1][0],
+         med_rate[0][0] / med_floor);
   printf("{\"workload\":\"w1_scaling\",\"runs\":%d,\"ratio\":%.4f,"
          "\"min\":%.4f,\"max\":%.4f}\n",
          runs, med_scaling, min_of(scaling, (size_t)runs),
