@@ -886,7 +886,8 @@ static double w1_pass(const impl_t *impl, void *cache, const uint32_t *trace,
  * they have two working sets, twice W1's, to keep in the last-level cache:
  * their rate over the 1-thread rate is what libcache's own 1-thread code
  * reaches twice over on the machine, not the most two threads can reach
- * (scaling_ratio measures that on one working set). */
+ * (scaling_ratio measures that on one working set). Then the floor's
+ * 1-thread run (floor.h), the yardstick of libcache's. */
 #define W1_COPIES (2 * N_RIVALS) /* index of the two copies */
 #define W1_FLOOR (W1_COPIES + 1) /* the floor's 1-thread run (floor.h) */
 #define W1_CONFIGS (W1_FLOOR + 1)
@@ -906,6 +907,14 @@ typedef struct w1_config {
   uint64_t hits;
   double other_seconds; /* CPU seconds other processes took meanwhile */
 } w1_config_t;
+
+/* Raises *max_other to the CPUs other processes took during c's timed
+ * segments, if that is more. */
+static void note_other(const w1_config_t *c, double *max_other) {
+  double other = c->other_seconds / c->seconds;
+  if (other > *max_other)
+    *max_other = other;
+}
 
 /* A fresh cache after its untimed pass. */
 static void w1_open(w1_config_t *w, const impl_t *impl, int threads,
@@ -995,9 +1004,7 @@ static void run_w1(int runs, bool quick) {
       int which = i / 2, threads = i % 2 + 1;
       rate[which][threads - 1][run] = (double)length / w[i].seconds / 1e6;
       hit[which][threads - 1][run] = (double)w[i].hits / (double)length;
-      double other = w[i].other_seconds / w[i].seconds;
-      if (other > max_other)
-        max_other = other;
+      note_other(&w[i], &max_other);
       printf("  %s %dT %6.3f", impls[which]->name, threads,
              rate[which][threads - 1][run]);
       if (threads == 1)
@@ -1007,17 +1014,13 @@ static void run_w1(int runs, bool quick) {
     w1_config_t *two = &w[W1_COPIES];
     copies[run] = 2.0 * (double)length / two->seconds / 1e6;
     copies_ratio[run] = copies[run] / rate[0][0][run];
-    double other = two->other_seconds / two->seconds;
-    if (other > max_other)
-      max_other = other;
+    note_other(two, &max_other);
     libcache_impl.destroy(two->cache);
     libcache_impl.destroy(two->copy);
     w1_config_t *fl = &w[W1_FLOOR];
     floor_rate[run] = (double)length / fl->seconds / 1e6;
     floor_hit[run] = (double)fl->hits / (double)length;
-    other = fl->other_seconds / fl->seconds;
-    if (other > max_other)
-      max_other = other;
+    note_other(fl, &max_other);
     floor_impl.destroy(fl->cache);
     printf("  M/s; two libcache 1T copies at once %6.3f (x%.2f); floor 1T "
            "%6.3f; handoff %.0f ns; shared-read scaling x%.2f\n",
