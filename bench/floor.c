@@ -108,44 +108,51 @@ static uint32_t set_of(const fl_cache_t *c, uint64_t h) {
 
 static uint8_t tag_of(uint64_t h) { return (uint8_t)(h | 1); }
 
+static fl_entry_t *entry_at(const fl_cache_t *c, size_t s, int w) {
+  return &c->entries[s * WAYS + (size_t)w];
+}
+
+/* The way of set s that holds key, or -1. */
+static int find_way(const fl_cache_t *c, const fl_set_t *set, size_t s,
+                    uint8_t tag, const unsigned char *key) {
+  for (int w = 0; w < WAYS; w++)
+    if (set->tag[w] == tag && same_key(entry_at(c, s, w)->key, key))
+      return w;
+  return -1;
+}
+
 int fl_get(fl_cache_t *c, const void *key, size_t key_len, void *buf,
            size_t buf_len, size_t *value_len) {
   if (key_len != FL_KEY_LEN)
     return CACHE_NOT_FOUND;
   uint64_t h = hash(key);
   uint32_t s = set_of(c, h);
-  uint8_t tag = tag_of(h);
   fl_set_t *set = &c->sets[s];
-  for (int w = 0; w < WAYS; w++) {
-    if (set->tag[w] != tag)
-      continue;
-    fl_entry_t *e = &c->entries[(size_t)s * WAYS + (size_t)w];
-    if (!same_key(e->key, key))
-      continue;
-    if (e->expires_ms <= now_ms(c)) {
-      set->tag[w] = 0;
-      return CACHE_NOT_FOUND;
-    }
-    *value_len = e->value_len;
-    if (buf_len < e->value_len)
-      return CACHE_ETOOSMALL;
-    copy_value(buf, e->value, e->value_len);
-    set->used[w] = ++set->clock;
-    return CACHE_OK;
+  int w = find_way(c, set, s, tag_of(h), key);
+  if (w < 0)
+    return CACHE_NOT_FOUND;
+  fl_entry_t *e = entry_at(c, s, w);
+  if (e->expires_ms <= now_ms(c)) {
+    set->tag[w] = 0;
+    return CACHE_NOT_FOUND;
   }
-  return CACHE_NOT_FOUND;
+  *value_len = e->value_len;
+  if (buf_len < e->value_len)
+    return CACHE_ETOOSMALL;
+  copy_value(buf, e->value, e->value_len);
+  set->used[w] = ++set->clock;
+  return CACHE_OK;
 }
 
 /* The way for a key: the one that holds it, else an empty one, else the
  * least recently used. */
 static int way_for(const fl_cache_t *c, const fl_set_t *set, size_t s,
                    uint8_t tag, const unsigned char *key) {
-  int victim = -1;
+  int victim = find_way(c, set, s, tag, key);
+  if (victim >= 0)
+    return victim;
   uint16_t oldest = 0;
   for (int w = 0; w < WAYS; w++) {
-    const fl_entry_t *e = &c->entries[s * WAYS + (size_t)w];
-    if (set->tag[w] == tag && same_key(e->key, key))
-      return w;
     uint16_t age =
         set->tag[w] == 0 ? UINT16_MAX : (uint16_t)(set->clock - set->used[w]);
     if (victim < 0 || age > oldest) {
@@ -165,7 +172,7 @@ int fl_set(fl_cache_t *c, const void *key, size_t key_len, const void *value,
   uint8_t tag = tag_of(h);
   fl_set_t *set = &c->sets[s];
   int w = way_for(c, set, s, tag, key);
-  fl_entry_t *e = &c->entries[(size_t)s * WAYS + (size_t)w];
+  fl_entry_t *e = entry_at(c, s, w);
   if (ttl_ms == 0)
     ttl_ms = c->ttl_ms;
   uint64_t now = now_ms(c);
