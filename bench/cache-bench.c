@@ -789,6 +789,7 @@ typedef struct w1_thread {
   const uint32_t *trace;
   size_t length;      /* requests in the trace */
   size_t first, step; /* this thread takes first, first + step, ... */
+  bool lookups_only;  /* no set after a miss */
   pthread_barrier_t *start;
   uint64_t hits;
   uint64_t *samples; /* latency of every 16th get, or NULL */
@@ -818,6 +819,8 @@ static void *w1_thread_main(void *arg) {
     if (rc == CACHE_OK) {
       hits++;
     } else if (rc == CACHE_NOT_FOUND) {
+      if (t->lookups_only)
+        continue;
       rc = impl->set(t->cache, key, KEY_LEN, value, VALUE_LEN, 0);
       if (rc != CACHE_OK)
         die("%s set: %s", impl->name, cache_strerror(rc));
@@ -831,14 +834,16 @@ static void *w1_thread_main(void *arg) {
 
 /* One pass over the trace with `threads` threads sharing the cache; with
  * `copies` (threads 2), thread 0 on cache and thread 1 on copies, each
- * taking every request: two 1-thread runs at once. Returns the seconds
+ * taking every request: two 1-thread runs at once. With lookups_only, a
+ * miss is not followed by a set. Returns the seconds
  * from the common start to the last thread's end; *hits gets the hits of
  * all threads, *other the CPUs other processes used meanwhile. With
  * samples (1 thread only), the latency of every 16th get is stored there
  * and *n_samples set. */
 static double w1_pass_copies(const impl_t *impl, void *cache, void *copies,
-                             const uint32_t *trace, size_t length, int threads,
-                             uint64_t *hits, double *other, uint64_t *samples,
+                             bool lookups_only, const uint32_t *trace,
+                             size_t length, int threads, uint64_t *hits,
+                             double *other, uint64_t *samples,
                              size_t *n_samples) {
   w1_thread_t t[2];
   pthread_t tid[2];
@@ -852,6 +857,7 @@ static double w1_pass_copies(const impl_t *impl, void *cache, void *copies,
                          .length = length,
                          .first = copies != NULL ? 0 : (size_t)i,
                          .step = copies != NULL ? 1 : (size_t)threads,
+                         .lookups_only = lookups_only,
                          .start = &start,
                          .samples = samples};
     if (pthread_create(&tid[i], NULL, w1_thread_main, &t[i]) != 0)
@@ -876,8 +882,8 @@ static double w1_pass_copies(const impl_t *impl, void *cache, void *copies,
 static double w1_pass(const impl_t *impl, void *cache, const uint32_t *trace,
                       size_t length, int threads, uint64_t *hits, double *other,
                       uint64_t *samples, size_t *n_samples) {
-  return w1_pass_copies(impl, cache, NULL, trace, length, threads, hits, other,
-                        samples, n_samples);
+  return w1_pass_copies(impl, cache, NULL, false, trace, length, threads, hits,
+                        other, samples, n_samples);
 }
 
 /* The measurements of a W1 run: every cache of `rivals`, 1 and 2 threads,
@@ -887,10 +893,14 @@ static double w1_pass(const impl_t *impl, void *cache, const uint32_t *trace,
  * their rate over the 1-thread rate is what libcache's own 1-thread code
  * reaches twice over on the machine, not the most two threads can reach
  * (scaling_ratio measures that on one working set). Then the floor's
- * 1-thread run (floor.h), the yardstick of libcache's. */
-#define W1_COPIES (2 * N_RIVALS) /* index of the two copies */
-#define W1_FLOOR (W1_COPIES + 1) /* the floor's 1-thread run (floor.h) */
-#define W1_CONFIGS (W1_FLOOR + 1)
+ * 1-thread run (floor.h), the yardstick of libcache's. Then libcache's
+ * lookups alone, 1 and 2 threads: W1 with no set after a miss, on a cache
+ * that stays as its warm-up pass left it, so that the 2-thread scaling of
+ * the lookups can be told from that of the inserts. */
+#define W1_COPIES (2 * N_RIVALS)  /* index of the two copies */
+#define W1_FLOOR (W1_COPIES + 1)  /* the floor's 1-thread run (floor.h) */
+#define W1_LOOKUPS (W1_FLOOR + 1) /* lookups alone, 1 thread, then 2 */
+#define W1_CONFIGS (W1_LOOKUPS + 2)
 /* The timed pass of each is cut into this many segments, and the segments
  * of all of them take turns: every figure of a run is then measured over the
  * same stretch of time. The speed of a virtual CPU here changes by half or
@@ -902,7 +912,8 @@ typedef struct w1_config {
   const impl_t *impl;
   int threads;
   void *cache;
-  void *copy;     /* the second copy's cache, or NULL */
+  void *copy; /* the second copy's cache, or NULL */
+  bool lookups_only;
   double seconds; /* of the timed segments so far */
   uint64_t hits;
   double other_seconds; /* CPU seconds other processes took meanwhile */
@@ -927,8 +938,8 @@ static void w1_open(w1_config_t *w, const impl_t *impl, int threads,
     w->copy = impl->create(&cfg);
   uint64_t hits;
   double other;
-  w1_pass_copies(impl, w->cache, w->copy, trace, length, threads, &hits, &other,
-                 NULL, NULL);
+  w1_pass_copies(impl, w->cache, w->copy, false, trace, length, threads, &hits,
+                 &other, NULL, NULL);
 }
 
 /* The latency of every 16th get over one more pass, 1 thread. */
@@ -967,7 +978,8 @@ static void run_w1(int runs, bool quick) {
   double copies[64];       /* two 1-thread copies at once, M req/s in all */
   double copies_ratio[64]; /* the same over libcache's 1-thread rate */
   double scaling[64];      /* scaling_ratio, at the start of each run */
-  double floor_rate[64], floor_hit[64]; /* floor.h's 1-thread run */
+  double floor_rate[64], floor_hit[64];        /* floor.h's 1-thread run */
+  double lookups_rate[2][64], lookups_hit[64]; /* [threads - 1][run] */
   double max_other = 0; /* CPUs other processes took, worst timed pass */
   const size_t segment = length / W1_SEGMENTS;
   unsigned char *lines = xmalloc(SCALING_BYTES);
@@ -981,6 +993,11 @@ static void run_w1(int runs, bool quick) {
       w1_open(&w[i], impls[i / 2], i % 2 + 1, false, trace, length);
     w1_open(&w[W1_COPIES], &libcache_impl, 2, true, trace, length);
     w1_open(&w[W1_FLOOR], &floor_impl, 1, false, trace, length);
+    for (int threads = 1; threads <= 2; threads++) {
+      w1_config_t *l = &w[W1_LOOKUPS + threads - 1];
+      w1_open(l, &libcache_impl, threads, false, trace, length);
+      l->lookups_only = true;
+    }
     /* Each segment starts with another of them, so none is always
      * the one to find the CPU's caches full of another's data. */
     for (int seg = 0; seg < W1_SEGMENTS; seg++) {
@@ -992,8 +1009,8 @@ static void run_w1(int runs, bool quick) {
         uint64_t hits;
         double other;
         double seconds =
-            w1_pass_copies(c->impl, c->cache, c->copy, part, part_len,
-                           c->threads, &hits, &other, NULL, NULL);
+            w1_pass_copies(c->impl, c->cache, c->copy, c->lookups_only, part,
+                           part_len, c->threads, &hits, &other, NULL, NULL);
         c->seconds += seconds;
         c->hits += hits;
         c->other_seconds += other * seconds;
@@ -1022,9 +1039,20 @@ static void run_w1(int runs, bool quick) {
     floor_hit[run] = (double)fl->hits / (double)length;
     note_other(fl, &max_other);
     floor_impl.destroy(fl->cache);
+    for (int threads = 1; threads <= 2; threads++) {
+      w1_config_t *l = &w[W1_LOOKUPS + threads - 1];
+      lookups_rate[threads - 1][run] = (double)length / l->seconds / 1e6;
+      if (threads == 1)
+        lookups_hit[run] = (double)l->hits / (double)length;
+      note_other(l, &max_other);
+      libcache_impl.destroy(l->cache);
+    }
     printf("  M/s; two libcache 1T copies at once %6.3f (x%.2f); floor 1T "
-           "%6.3f; handoff %.0f ns; shared-read scaling x%.2f\n",
-           copies[run], copies_ratio[run], floor_rate[run], handoff[run],
+           "%6.3f; libcache lookups alone 1T %6.3f 2T %6.3f (x%.2f); handoff "
+           "%.0f ns; shared-read scaling x%.2f\n",
+           copies[run], copies_ratio[run], floor_rate[run],
+           lookups_rate[0][run], lookups_rate[1][run],
+           lookups_rate[1][run] / lookups_rate[0][run], handoff[run],
            scaling[run]);
   }
   free(lines);
@@ -1091,6 +1119,15 @@ static void run_w1(int runs, bool quick) {
          med_floor, min_of(floor_rate, (size_t)runs),
          max_of(floor_rate, (size_t)runs), med_floor_hit,
          med_floor / med_rate[1][0], med_rate[0][0] / med_floor);
+  double med_lookups[2] = {median(lookups_rate[0], (size_t)runs),
+                           median(lookups_rate[1], (size_t)runs)};
+  double med_lookups_hit = median(lookups_hit, (size_t)runs);
+  printf("lookups alone: libcache's W1 with no set after a miss, on a cache "
+         "left as its\nwarm-up pass filled it (hit ratio %.4f): 1 thread "
+         "%.3f M/s, 2 threads %.3f M/s,\n%.3f times 1 thread (with the sets: "
+         "%.3f times)\n",
+         med_lookups_hit, med_lookups[0], med_lookups[1],
+         med_lookups[1] / med_lookups[0], med_rate[0][1] / med_rate[0][0]);
   printf("shared-read scaling: two threads that format W1 keys and read "
          "random lines of\none shared 19 MB array, writing nothing shared, "
          "%.3f times one such thread (%.2f..%.2f)\n",
@@ -1132,6 +1169,11 @@ static void run_w1(int runs, bool quick) {
          "\"libcache_1t_share\":%.4f}\n",
          runs, med_floor, med_floor_hit, med_floor / med_rate[1][0],
          med_rate[0][0] / med_floor);
+  printf("{\"workload\":\"w1_lookups\",\"impl\":\"libcache\",\"policy\":"
+         "\"tinylfu\",\"runs\":%d,\"mreq_per_s_1t\":%.4f,\"mreq_per_s_2t\":"
+         "%.4f,\"ratio_2t_1t\":%.4f,\"hit_ratio\":%.4f}\n",
+         runs, med_lookups[0], med_lookups[1], med_lookups[1] / med_lookups[0],
+         med_lookups_hit);
   printf("{\"workload\":\"w1_scaling\",\"runs\":%d,\"ratio\":%.4f,"
          "\"min\":%.4f,\"max\":%.4f}\n",
          runs, med_scaling, min_of(scaling, (size_t)runs),
