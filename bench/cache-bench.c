@@ -835,11 +835,10 @@ static void *w1_thread_main(void *arg) {
 /* One pass over the trace with `threads` threads sharing the cache; with
  * `copies` (threads 2), thread 0 on cache and thread 1 on copies, each
  * taking every request: two 1-thread runs at once. With lookups_only, a
- * miss is not followed by a set. Returns the seconds
- * from the common start to the last thread's end; *hits gets the hits of
- * all threads, *other the CPUs other processes used meanwhile. With
- * samples (1 thread only), the latency of every 16th get is stored there
- * and *n_samples set. */
+ * miss is not followed by a set. Returns the seconds from the common start
+ * to the last thread's end; *hits gets the hits of all threads, *other the
+ * CPUs other processes used meanwhile. With samples (1 thread only), the
+ * latency of every 16th get is stored there and *n_samples set. */
 static double w1_pass_copies(const impl_t *impl, void *cache, void *copies,
                              bool lookups_only, const uint32_t *trace,
                              size_t length, int threads, uint64_t *hits,
@@ -912,9 +911,9 @@ typedef struct w1_config {
   const impl_t *impl;
   int threads;
   void *cache;
-  void *copy; /* the second copy's cache, or NULL */
-  bool lookups_only;
-  double seconds; /* of the timed segments so far */
+  void *copy;        /* the second copy's cache, or NULL */
+  bool lookups_only; /* no set after a miss (W1_LOOKUPS) */
+  double seconds;    /* of the timed segments so far */
   uint64_t hits;
   double other_seconds; /* CPU seconds other processes took meanwhile */
 } w1_config_t;
