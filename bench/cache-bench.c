@@ -895,11 +895,19 @@ static double w1_pass(const impl_t *impl, void *cache, const uint32_t *trace,
  * 1-thread run (floor.h), the yardstick of libcache's. Then libcache's
  * lookups alone, 1 and 2 threads: W1 with no set after a miss, on a cache
  * that stays as its warm-up pass left it, so that the 2-thread scaling of
- * the lookups can be told from that of the inserts. */
-#define W1_COPIES (2 * N_RIVALS)  /* index of the two copies */
-#define W1_FLOOR (W1_COPIES + 1)  /* the floor's 1-thread run (floor.h) */
-#define W1_LOOKUPS (W1_FLOOR + 1) /* lookups alone, 1 thread, then 2 */
-#define W1_CONFIGS (W1_LOOKUPS + 2)
+ * the lookups can be told from that of the inserts. Last, libcache with
+ * its other policies, 1 and 2 threads each: their inserts do less policy
+ * work than W-TinyLFU's (LRU's hits take the lock, though), and their hit
+ * ratios are lower, so they tell what W-TinyLFU's own work costs at 2
+ * threads from what any insert into the shared cache costs. */
+#define W1_COPIES (2 * N_RIVALS)     /* index of the two copies */
+#define W1_FLOOR (W1_COPIES + 1)     /* the floor's 1-thread run (floor.h) */
+#define W1_LOOKUPS (W1_FLOOR + 1)    /* lookups alone, 1 thread, then 2 */
+#define W1_POLICIES (W1_LOOKUPS + 2) /* lru 1T, lru 2T, fifo 1T, fifo 2T */
+#define W1_N_POLICIES 2
+#define W1_CONFIGS (W1_POLICIES + 2 * W1_N_POLICIES)
+static const int w1_policies[W1_N_POLICIES] = {CACHE_POLICY_LRU,
+                                               CACHE_POLICY_FIFO};
 /* The timed pass of each is cut into this many segments, and the segments
  * of all of them take turns: every figure of a run is then measured over the
  * same stretch of time. The speed of a virtual CPU here changes by half or
@@ -926,11 +934,13 @@ static void note_other(const w1_config_t *c, double *max_other) {
     *max_other = other;
 }
 
-/* A fresh cache after its untimed pass. */
+/* A fresh cache after its untimed pass; policy: CACHE_POLICY_*, or -1 for
+ * the default. */
 static void w1_open(w1_config_t *w, const impl_t *impl, int threads,
-                    bool copies, const uint32_t *trace, size_t length) {
+                    bool copies, int policy, const uint32_t *trace,
+                    size_t length) {
   bench_config_t cfg = {
-      .max_entries = 100000, .ttl_ms = 10 * 60 * 1000, .policy = -1};
+      .max_entries = 100000, .ttl_ms = 10 * 60 * 1000, .policy = policy};
   *w = (w1_config_t){.impl = impl, .threads = threads};
   w->cache = impl->create(&cfg);
   if (copies)
@@ -979,6 +989,8 @@ static void run_w1(int runs, bool quick) {
   double scaling[64];      /* scaling_ratio, at the start of each run */
   double floor_rate[64], floor_hit[64];        /* floor.h's 1-thread run */
   double lookups_rate[2][64], lookups_hit[64]; /* [threads - 1][run] */
+  /* libcache's other policies: [policy][threads - 1][run] */
+  double pol_rate[W1_N_POLICIES][2][64], pol_hit[W1_N_POLICIES][64];
   double max_other = 0; /* CPUs other processes took, worst timed pass */
   const size_t segment = length / W1_SEGMENTS;
   unsigned char *lines = xmalloc(SCALING_BYTES);
@@ -989,14 +1001,17 @@ static void run_w1(int runs, bool quick) {
     scaling[run] = scaling_ratio(lines);
     w1_config_t w[W1_CONFIGS];
     for (int i = 0; i < W1_COPIES; i++)
-      w1_open(&w[i], impls[i / 2], i % 2 + 1, false, trace, length);
-    w1_open(&w[W1_COPIES], &libcache_impl, 2, true, trace, length);
-    w1_open(&w[W1_FLOOR], &floor_impl, 1, false, trace, length);
+      w1_open(&w[i], impls[i / 2], i % 2 + 1, false, -1, trace, length);
+    w1_open(&w[W1_COPIES], &libcache_impl, 2, true, -1, trace, length);
+    w1_open(&w[W1_FLOOR], &floor_impl, 1, false, -1, trace, length);
     for (int threads = 1; threads <= 2; threads++) {
       w1_config_t *l = &w[W1_LOOKUPS + threads - 1];
-      w1_open(l, &libcache_impl, threads, false, trace, length);
+      w1_open(l, &libcache_impl, threads, false, -1, trace, length);
       l->lookups_only = true;
     }
+    for (int i = 0; i < 2 * W1_N_POLICIES; i++)
+      w1_open(&w[W1_POLICIES + i], &libcache_impl, i % 2 + 1, false,
+              w1_policies[i / 2], trace, length);
     /* Each segment starts with another of them, so none is always
      * the one to find the CPU's caches full of another's data. */
     for (int seg = 0; seg < W1_SEGMENTS; seg++) {
@@ -1046,6 +1061,14 @@ static void run_w1(int runs, bool quick) {
       note_other(l, &max_other);
       libcache_impl.destroy(l->cache);
     }
+    for (int i = 0; i < 2 * W1_N_POLICIES; i++) {
+      w1_config_t *pc = &w[W1_POLICIES + i];
+      pol_rate[i / 2][i % 2][run] = (double)length / pc->seconds / 1e6;
+      if (i % 2 == 0)
+        pol_hit[i / 2][run] = (double)pc->hits / (double)length;
+      note_other(pc, &max_other);
+      libcache_impl.destroy(pc->cache);
+    }
     printf("  M/s; two libcache 1T copies at once %6.3f (x%.2f); floor 1T "
            "%6.3f; libcache lookups alone 1T %6.3f 2T %6.3f (x%.2f); handoff "
            "%.0f ns; shared-read scaling x%.2f\n",
@@ -1053,6 +1076,12 @@ static void run_w1(int runs, bool quick) {
            lookups_rate[0][run], lookups_rate[1][run],
            lookups_rate[1][run] / lookups_rate[0][run], handoff[run],
            scaling[run]);
+    printf("       libcache by policy, M/s:");
+    for (int p = 0; p < W1_N_POLICIES; p++)
+      printf("  %s 1T %6.3f 2T %6.3f (x%.2f)",
+             cache_policy_name(w1_policies[p]), pol_rate[p][0][run],
+             pol_rate[p][1][run], pol_rate[p][1][run] / pol_rate[p][0][run]);
+    printf("\n");
   }
   free(lines);
 
@@ -1127,6 +1156,20 @@ static void run_w1(int runs, bool quick) {
          "%.3f times)\n",
          med_lookups_hit, med_lookups[0], med_lookups[1],
          med_lookups[1] / med_lookups[0], med_rate[0][1] / med_rate[0][0]);
+  double med_pol[W1_N_POLICIES][2], med_pol_hit[W1_N_POLICIES];
+  printf("libcache by policy: the same W1, 1 and 2 threads (M/s, median), "
+         "the 2-thread\nrate over the 1-thread rate, and the hit ratio:\n");
+  printf("  %-8s %8.3f %8.3f  x%.3f  %.4f\n", policy_of(&libcache_impl),
+         med_rate[0][0], med_rate[0][1], med_rate[0][1] / med_rate[0][0],
+         median(hit[0][0], (size_t)runs));
+  for (int p = 0; p < W1_N_POLICIES; p++) {
+    for (int threads = 1; threads <= 2; threads++)
+      med_pol[p][threads - 1] = median(pol_rate[p][threads - 1], (size_t)runs);
+    med_pol_hit[p] = median(pol_hit[p], (size_t)runs);
+    printf("  %-8s %8.3f %8.3f  x%.3f  %.4f\n",
+           cache_policy_name(w1_policies[p]), med_pol[p][0], med_pol[p][1],
+           med_pol[p][1] / med_pol[p][0], med_pol_hit[p]);
+  }
   printf("shared-read scaling: two threads that format W1 keys and read "
          "random lines of\none shared 19 MB array, writing nothing shared, "
          "%.3f times one such thread (%.2f..%.2f)\n",
@@ -1173,6 +1216,12 @@ static void run_w1(int runs, bool quick) {
          "%.4f,\"ratio_2t_1t\":%.4f,\"hit_ratio\":%.4f}\n",
          runs, med_lookups[0], med_lookups[1], med_lookups[1] / med_lookups[0],
          med_lookups_hit);
+  for (int p = 0; p < W1_N_POLICIES; p++)
+    printf("{\"workload\":\"w1_policy\",\"impl\":\"libcache\",\"policy\":"
+           "\"%s\",\"runs\":%d,\"mreq_per_s_1t\":%.4f,\"mreq_per_s_2t\":"
+           "%.4f,\"ratio_2t_1t\":%.4f,\"hit_ratio\":%.4f}\n",
+           cache_policy_name(w1_policies[p]), runs, med_pol[p][0],
+           med_pol[p][1], med_pol[p][1] / med_pol[p][0], med_pol_hit[p]);
   printf("{\"workload\":\"w1_scaling\",\"runs\":%d,\"ratio\":%.4f,"
          "\"min\":%.4f,\"max\":%.4f}\n",
          runs, med_scaling, min_of(scaling, (size_t)runs),
