@@ -7,8 +7,22 @@ void cache__expiry_init(cache__expiry_t *x) {
   x->cap = 0;
 }
 
+/* The children of slot i are slots 4i + 1 to 4i + 4. The array starts
+ * with PAD unused slots, so that they sit at 4i + 4 to 4i + 7 from its
+ * start: one 64-byte line when the array starts on one, which the
+ * allocator's blocks of 1 KiB and more do (the smallest array is 1 KiB). */
+#define PAD (CACHE__HEAP_ARITY - 1)
+_Static_assert(CACHE__HEAP_ARITY * sizeof(cache__expiry_slot_t) == 64,
+               "the children of a slot fill one cache line");
+
+static void heap_free(cache__mem_t *mem, cache__expiry_slot_t *heap,
+                      uint32_t cap) {
+  if (heap != NULL)
+    cache__mem_table_free(mem, heap - PAD, ((size_t)cap + PAD) * sizeof *heap);
+}
+
 void cache__expiry_free(cache__expiry_t *x, cache__mem_t *mem) {
-  cache__mem_table_free(mem, x->heap, (size_t)x->cap * sizeof *x->heap);
+  heap_free(mem, x->heap, x->cap);
   cache__expiry_init(x);
 }
 
@@ -17,12 +31,13 @@ void cache__expiry_free(cache__expiry_t *x, cache__mem_t *mem) {
 /* Moves the heap to an array of cap slots (at least len). */
 static int resize(cache__expiry_t *x, cache__mem_t *mem, uint32_t cap) {
   cache__expiry_slot_t *heap =
-      cache__mem_table_alloc(mem, (size_t)cap * sizeof *heap);
+      cache__mem_table_alloc(mem, ((size_t)cap + PAD) * sizeof *heap);
   if (heap == NULL)
     return -1;
+  heap += PAD;
   if (x->len > 0)
     memcpy(heap, x->heap, (size_t)x->len * sizeof *heap);
-  cache__mem_table_free(mem, x->heap, (size_t)x->cap * sizeof *x->heap);
+  heap_free(mem, x->heap, x->cap);
   x->heap = heap;
   x->cap = cap;
   return 0;
@@ -43,7 +58,7 @@ static void place(cache__expiry_t *x, uint32_t i, cache__expiry_slot_t slot) {
 
 static void sift_up(cache__expiry_t *x, uint32_t i, cache__expiry_slot_t slot) {
   while (i > 0) {
-    uint32_t parent = (i - 1) / 2;
+    uint32_t parent = (i - 1) / CACHE__HEAP_ARITY;
     if (x->heap[parent].at <= slot.at)
       break;
     place(x, i, x->heap[parent]);
@@ -55,11 +70,16 @@ static void sift_up(cache__expiry_t *x, uint32_t i, cache__expiry_slot_t slot) {
 static void sift_down(cache__expiry_t *x, uint32_t i,
                       cache__expiry_slot_t slot) {
   for (;;) {
-    uint32_t child = 2 * i + 1;
-    if (child >= x->len)
+    uint64_t first = (uint64_t)i * CACHE__HEAP_ARITY + 1;
+    if (first >= x->len)
       break;
-    if (child + 1 < x->len && x->heap[child + 1].at < x->heap[child].at)
-      child++;
+    uint32_t end = first + CACHE__HEAP_ARITY < x->len
+                       ? (uint32_t)first + CACHE__HEAP_ARITY
+                       : x->len;
+    uint32_t child = (uint32_t)first; /* the earliest of the children */
+    for (uint32_t k = child + 1; k < end; k++)
+      if (x->heap[k].at < x->heap[child].at)
+        child = k;
     if (slot.at <= x->heap[child].at)
       break;
     place(x, i, x->heap[child]);
@@ -89,7 +109,8 @@ void cache__expiry_remove(cache__expiry_t *x, cache__mem_t *mem,
     /* e's parent is due no later than e: a last entry due no earlier than
      * e (every entry, when all share one TTL) cannot go up, and the
      * parent's slot, seldom in the CPU's caches, need not be read. */
-    if (last.at < d->at && i > 0 && last.at < x->heap[(i - 1) / 2].at)
+    if (last.at < d->at && i > 0 &&
+        last.at < x->heap[(i - 1) / CACHE__HEAP_ARITY].at)
       sift_up(x, i, last);
     else
       sift_down(x, i, last);

@@ -52,7 +52,8 @@ static cache__entry_t *add(uint64_t at) {
 }
 
 /* Every slot holds its entry's deadline, every entry knows its slot, and
- * no slot is due before its parent. */
+ * no slot is due before its parent (slot i's children are 4i + 1 to
+ * 4i + 4). */
 static void check_heap(void) {
   for (uint32_t i = 0; i < x.len; i++) {
     const cache__entry_t *e = x.heap[i].entry;
@@ -60,7 +61,7 @@ static void check_heap(void) {
     ck_assert_uint_eq(x.heap[i].at,
                       cache__entry_deadline((cache__entry_t *)e)->at);
     if (i > 0)
-      ck_assert_uint_le(x.heap[(i - 1) / 2].at, x.heap[i].at);
+      ck_assert_uint_le(x.heap[(i - 1) / CACHE__HEAP_ARITY].at, x.heap[i].at);
   }
 }
 
@@ -73,35 +74,38 @@ static void remove_entry(cache__entry_t *e) {
 /* Removing an entry whose replacement, the last entry, is due before the
  * removed entry's parent: the replacement must go up, past the parent. */
 START_TEST(a_last_entry_due_before_the_parent_moves_up) {
-  /* Slots: 0:[0] 1:[100] 2:[10] 3:[101] 4:[102] 5:[11] 6:[12] */
-  add(0);
-  add(100);
-  add(10);
-  cache__entry_t *e101 = add(101);
-  add(102);
-  add(11);
-  cache__entry_t *e12 = add(12);
+  /* Slots: 0:[0] 1:[100] 2:[10] 3:[20] 4:[30], then slot 1's children
+   * 5:[101] 6:[102] 7:[103] 8:[104], then slot 2's first child 9:[11]. */
+  const uint64_t at[] = {0, 100, 10, 20, 30, 101, 102, 103, 104, 11};
+  cache__entry_t *e[10];
+  for (int i = 0; i < 10; i++)
+    e[i] = add(at[i]);
   check_heap();
-  ck_assert_uint_eq(place_of(e101), 3);
-  remove_entry(e101);
-  ck_assert_uint_eq(place_of(e12), 1);
+  ck_assert_uint_eq(place_of(e[5]), 5);
+  ck_assert_uint_eq(place_of(e[9]), 9);
+  remove_entry(e[5]); /* 11 takes slot 5, then its parent's, 100's */
+  ck_assert_uint_eq(place_of(e[9]), 1);
+  ck_assert_uint_eq(place_of(e[1]), 5);
 }
 END_TEST
 
 /* Removing an entry whose replacement is due after its children: the
  * replacement must go down. */
 START_TEST(a_last_entry_due_after_the_children_moves_down) {
-  /* Slots: 0:[0] 1:[10] 2:[20] 3:[11] 4:[12] 5:[21] 6:[30] */
-  cache__entry_t *e0 = add(0);
-  add(10);
-  add(20);
-  add(11);
-  add(12);
-  add(21);
-  cache__entry_t *e30 = add(30);
-  remove_entry(e0);
-  ck_assert_uint_ne(place_of(e30), 0);
+  /* Slots: 0:[0] 1:[10] 2:[20] 3:[30] 4:[40], then slot 1's children
+   * 5:[14] 6:[13] 7:[11] 8:[12], then slot 2's first child 9:[50]. */
+  const uint64_t at[] = {0, 10, 20, 30, 40, 14, 13, 11, 12, 50};
+  cache__entry_t *e[10];
+  for (int i = 0; i < 10; i++)
+    e[i] = add(at[i]);
+  check_heap();
+  /* 50 takes the top, then goes down past the earliest child at each
+   * level: 10 (slot 1), then 11 (slot 7), the third of slot 1's four. */
+  remove_entry(e[0]);
   ck_assert_uint_eq(x.heap[0].at, 10);
+  ck_assert_uint_eq(place_of(e[1]), 0);
+  ck_assert_uint_eq(place_of(e[7]), 1);
+  ck_assert_uint_eq(place_of(e[9]), 7);
 }
 END_TEST
 
