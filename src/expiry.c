@@ -9,8 +9,10 @@ void cache__expiry_init(cache__expiry_t *x) {
 
 /* The children of slot i are slots 4i + 1 to 4i + 4. The array starts
  * with PAD unused slots, so that they sit at 4i + 4 to 4i + 7 from its
- * start: one 64-byte line when the array starts on one, which the
- * allocator's blocks of 1 KiB and more do (the smallest array is 1 KiB). */
+ * start: one 64-byte line when the array starts on one, as jemalloc's
+ * blocks of 1 KiB and more do (the smallest array, 64 slots and the
+ * padding, takes 1,072 bytes). Another allocator's arrays may start
+ * elsewhere: the heap is as correct, only slower. */
 #define PAD (CACHE__HEAP_ARITY - 1)
 _Static_assert(CACHE__HEAP_ARITY * sizeof(cache__expiry_slot_t) == 64,
                "the children of a slot fill one cache line");
