@@ -88,7 +88,8 @@ static int shard_init(cache_t *c, cache__shard_t *s) {
     return CACHE_ENOMEM;
   }
   memset(s->policy_state, 0, size);
-  if (c->policy->init(s->policy_state, shard_capacity(c)) != 0)
+  if (c->policy->init(s->policy_state, shard_capacity(c), &c->policy_shared) !=
+      0)
     goto free_state;
   if (cache__store_init(&s->store, &c->mem, shard_entries(c), c->hash_seed) !=
       0)
@@ -128,6 +129,8 @@ static int shards_init(cache_t *c) {
     return CACHE_ENOMEM;
   memset(c->shards, 0, n * sizeof *c->shards);
   c->shard_mask = n - 1;
+  c->policy_shared.shards = n;
+  c->policy_shared.mem = &c->mem;
   for (uint32_t i = 0; i < n; i++) {
     if (shard_init(c, &c->shards[i]) != CACHE_OK) {
       while (i-- > 0)

@@ -35,9 +35,15 @@
  * caches); with 128 (4 shards of 250), for none of 100, and on average
  * 0.5736 against 0.5660. At 948 to 1,500 entries W3, the scans and Zipf
  * 0.7 read the same or up to 0.001 more, and the moving hot set at 1,500
- * 0.6007 against 0.5885 (20 seeds each). Fewer shards cost small caches
- * some parallelism on inserts; their hits take no lock either way. */
-#define CACHE__MIN_SHARD_ENTRIES 128
+ * 0.6007 against 0.5885 (20 seeds each). With 128,
+ * the adaptive window of W-TinyLFU still wavered with the seed on caches
+ * of a few shards: the sprite trace at 707 entries (4 shards of 176) read
+ * 0.857 to 0.861 over 8 seeds, and 0.861 to 0.864 over 16 as one shard
+ * (LRU: 0.8648); so a cache
+ * of fewer than 4,096 entries is one shard. Fewer shards cost small
+ * caches some parallelism on inserts; their hits take no lock either
+ * way. */
+#define CACHE__MIN_SHARD_ENTRIES 2048
 /* Entries removed under one hold of a shard lock by an expiry pass. */
 #define CACHE__PASS_BATCH 64
 
@@ -96,6 +102,7 @@ struct cache {
   cache__shard_t *shards;
   uint32_t shard_mask;
   const cache__policy_ops_t *policy;
+  cache__policy_shared_t policy_shared;
   cache__mem_t mem;
   uint64_t hash_seed;
   cache_options_t options; /* validated copy; options.name is `name` */

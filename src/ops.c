@@ -283,6 +283,21 @@ static void count_stripe(cache_t *c, const cache__epoch_rec_t *r, bool hit) {
 _Static_assert(CACHE__RETRY != CACHE_OK && CACHE__RETRY != CACHE_NOT_FOUND &&
                    CACHE__RETRY > 0,
                "CACHE__RETRY is no status a lookup returns");
+/* The move a hit without the lock asked for (policy.h, `touch`), if the
+ * shard's lock is free: the key is found again under it, since its entry
+ * may have been replaced or unlinked since. */
+static void touch_if_free(cache_t *c, cache__shard_t *s, uint32_t hash,
+                          const void *key, size_t key_len) {
+  if (pthread_mutex_trylock(&s->lock) != 0)
+    return;
+  if (!is_closed(c)) {
+    cache__entry_t *e = cache__store_find(&s->store, hash, key, key_len);
+    if (e != NULL)
+      c->policy->touch(s->policy_state, e);
+  }
+  pthread_mutex_unlock(&s->lock);
+}
+
 static int get_shared(cache_t *c, cache__shard_t *s, uint32_t hash,
                       const void *key, size_t key_len, uint64_t now, void *buf,
                       size_t buf_len, size_t *value_len) {
@@ -290,16 +305,19 @@ static int get_shared(cache_t *c, cache__shard_t *s, uint32_t hash,
   if (r == NULL)
     return CACHE__RETRY;
   int rc = CACHE__RETRY;
+  int hit = CACHE__HIT_RETRY;
   cache__epoch_enter(r);
   cache__entry_t *e = cache__store_find_shared(&s->store, hash, key, key_len);
   if (e == NULL) {
     if (cache__store_absent_shared(&s->store, hash, key, key_len))
       rc = CACHE_NOT_FOUND;
   } else if (!cache__entry_is_expired(e, now) &&
-             c->policy->hit(s->policy_state, e)) {
+             (hit = c->policy->hit(s->policy_state, e)) != CACHE__HIT_RETRY) {
     rc = copy_value(e, buf, buf_len, value_len);
   }
   cache__epoch_leave(r);
+  if (hit == CACHE__HIT_MOVE)
+    touch_if_free(c, s, hash, key, key_len);
   if (rc != CACHE__RETRY)
     count_stripe(c, r, rc != CACHE_NOT_FOUND);
   return rc;

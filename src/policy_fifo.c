@@ -7,7 +7,9 @@ typedef struct fifo {
   cache__list_t queue;
 } fifo_t;
 
-static int fifo_init(void *state, uint64_t capacity) {
+static int fifo_init(void *state, uint64_t capacity,
+                     cache__policy_shared_t *shared) {
+  (void)shared;
   (void)capacity;
   fifo_t *f = state;
   cache__list_init(&f->queue);
@@ -26,10 +28,10 @@ static void fifo_accessed(void *state, cache__entry_t *e) {
 }
 
 /* A hit changes nothing in a FIFO. */
-static bool fifo_hit(void *state, cache__entry_t *e) {
+static int fifo_hit(void *state, cache__entry_t *e) {
   (void)state;
   (void)e;
-  return true;
+  return CACHE__HIT_DONE;
 }
 
 static void fifo_removed(void *state, cache__entry_t *e, uint32_t hash) {

@@ -7,7 +7,9 @@ typedef struct lru {
   cache__list_t queue; /* oldest = least recently used */
 } lru_t;
 
-static int lru_init(void *state, uint64_t capacity) {
+static int lru_init(void *state, uint64_t capacity,
+                    cache__policy_shared_t *shared) {
+  (void)shared;
   (void)capacity;
   lru_t *l = state;
   cache__list_init(&l->queue);

@@ -1,10 +1,13 @@
 /* Sharding: a cache is split into up to 16 lock-striped shards, each with
- * at least 128 entries of max_entries (a max_bytes bound counting one entry
- * per KiB); a cache too small for two shards has one, and its FIFO or LRU
+ * at least 2048 entries of max_entries (a max_bytes bound counting one
+ * entry per KiB); a cache too small for two shards has one, and its FIFO or LRU
  * order is exact. The bounds are global, whatever the number of shards:
  * a cache evicts only when the whole cache is full. */
 #define _POSIX_C_SOURCE 200809L
 #include "test_util.h"
+
+/* The library's CACHE__MIN_SHARD_ENTRIES. */
+#define MIN_SHARD 2048
 
 /* The keys evicted, in order. */
 #define MAX_EVICTED 512
@@ -149,9 +152,9 @@ END_TEST
 /* ---- many shards: the bounds stay global --------------------------------- */
 
 START_TEST(entry_bound_is_global_across_sixteen_shards) {
-  /* 2048 entries: sixteen shards of 128. The keys do not spread evenly
-   * over the shards, yet nothing is evicted before the cache is full. */
-  const int max = 2048;
+  /* Sixteen shards of MIN_SHARD. The keys do not spread evenly over the
+   * shards, yet nothing is evicted before the cache is full. */
+  const int max = 16 * MIN_SHARD;
   cache_t *c = make(CACHE_POLICY_LRU, (uint64_t)max, 0);
   for (int i = 0; i < max; i++)
     set_key(c, i, 8);
@@ -170,9 +173,9 @@ START_TEST(entry_bound_is_global_across_sixteen_shards) {
 END_TEST
 
 START_TEST(byte_bound_is_global_across_sixteen_shards) {
-  /* 2 MiB: sixteen shards. Fill to within one entry of the bound, then
-   * go past it. */
-  const uint64_t max = 2u * 1024 * 1024;
+  /* Sixteen shards of MIN_SHARD KiB. Fill to within one entry of the
+   * bound, then go past it. */
+  const uint64_t max = 16u * MIN_SHARD * 1024;
   cache_t *c = make(CACHE_POLICY_FIFO, 0, max);
   int i = 0;
   uint64_t one = 0;
@@ -184,7 +187,7 @@ START_TEST(byte_bound_is_global_across_sixteen_shards) {
     one = tu_stats(c).bytes - before;
   }
   ck_assert_int_eq(evicted.n, 0);
-  ck_assert_int_gt(i, 1024); /* more than any one shard's share */
+  ck_assert_int_gt(i, MIN_SHARD); /* more than any one shard's share */
   while (evicted.n == 0) {
     set_key(c, i++, 1000);
     ck_assert_uint_le(tu_stats(c).bytes, max);

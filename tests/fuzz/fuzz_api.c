@@ -1208,14 +1208,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 /* One shard when the capacity, counting a KiB of max_bytes as an entry,
- * gives fewer than 64 entries to each of two shards (see cache.c). */
+ * gives fewer than CACHE__MIN_SHARD_ENTRIES to each of two shards (see
+ * cache.c). */
 static bool one_shard(uint64_t max_e, uint64_t max_b) {
   if (max_e == 0 && max_b == 0)
     return false;
   uint64_t cap = max_e;
   if (max_b != 0 && (cap == 0 || max_b / 1024 < cap))
     cap = max_b / 1024;
-  return cap < 128;
+  return cap < 2 * 2048; /* the library's CACHE__MIN_SHARD_ENTRIES */
 }
 
 static void configure(reader_t *r, cache_options_t *o) {
