@@ -11,8 +11,11 @@
  *   expiry  cost of one expiry pass, and get latency while passes run
  *   traces  hit ratio of every policy on traces other than plain Zipf
  *           (scans, a loop, a moving hot set, a flatter Zipf)
+ *   real    hit ratio of every policy on real traces (bench/traces),
+ *           beside other caches' published figures (real.c)
  *
- * Usage: cache-bench [--runs N] [--only w1,w2,w3,expiry,traces] [--quick]
+ * Usage: cache-bench [--runs N] [--only w1,w2,w3,expiry,traces,real]
+ *                    [--traces DIR] [--quick]
  *        cache-bench --check-trace
  *
  * Every figure is printed twice: in a table for people, and as one JSON
@@ -23,6 +26,7 @@
 #include <cache.h>
 
 #include "floor.h"
+#include "real.h"
 
 #ifdef BENCH_HAVE_UTHASH
 #include "uthash_lru.h"
@@ -1949,11 +1953,14 @@ static void run_traces(bool quick) {
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: cache-bench [--runs N] [--only LIST] [--quick]\n"
+          "usage: cache-bench [--runs N] [--only LIST] [--traces DIR] "
+          "[--quick]\n"
           "       cache-bench --check-trace\n"
           "  --runs N       W1 runs per configuration, median reported "
           "(default 5)\n"
-          "  --only LIST    comma-separated subset of w1,w2,w3,expiry,traces\n"
+          "  --only LIST    comma-separated subset of "
+          "w1,w2,w3,expiry,traces,real\n"
+          "  --traces DIR   the real traces (default: " BENCH_TRACES_DIR ")\n"
           "  --quick        small sizes and 1 run: a smoke test, not a "
           "measurement\n"
           "  --check-trace  print the start of the W1 trace, OK or FAIL\n");
@@ -1962,7 +1969,8 @@ static void usage(FILE *out) {
 int main(int argc, char **argv) {
   int runs = 5;
   bool quick = false, runs_given = false;
-  const char *only = "w1,w2,w3,expiry,traces";
+  const char *only = "w1,w2,w3,expiry,traces,real";
+  const char *traces_dir = BENCH_TRACES_DIR;
 
   if (argc == 4 && strcmp(argv[1], "--w2-child") == 0)
     return w2_child(argv[2], (uint32_t)strtoul(argv[3], NULL, 10));
@@ -1977,6 +1985,8 @@ int main(int argc, char **argv) {
         die("--runs must be 1 to 64");
     } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
+    } else if (strcmp(argv[i], "--traces") == 0 && i + 1 < argc) {
+      traces_dir = argv[++i];
     } else if (strcmp(argv[i], "--quick") == 0) {
       quick = true;
     } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -1992,18 +2002,20 @@ int main(int argc, char **argv) {
   if (!keys_format_right())
     die("format_key does not write \"k:%%014u\"");
 
-  /* w1, w2, w3, expiry, traces */
-  bool want[5] = {false, false, false, false, false};
-  const char *names[5] = {"w1", "w2", "w3", "expiry", "traces"};
+  /* w1, w2, w3, expiry, traces, real */
+  enum { N_WORKLOADS = 6 };
+  bool want[N_WORKLOADS] = {false};
+  const char *names[N_WORKLOADS] = {"w1",     "w2",     "w3",
+                                    "expiry", "traces", "real"};
   char list[128];
   snprintf(list, sizeof list, "%s", only);
   for (char *item = strtok(list, ","); item != NULL; item = strtok(NULL, ",")) {
     bool known = false;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < N_WORKLOADS; k++)
       if (strcmp(item, names[k]) == 0)
         want[k] = known = true;
     if (!known)
-      die("unknown workload '%s' (w1, w2, w3, expiry, traces)", item);
+      die("unknown workload '%s' (w1, w2, w3, expiry, traces, real)", item);
   }
 
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -2051,6 +2063,8 @@ int main(int argc, char **argv) {
     run_w3(quick);
   if (want[4])
     run_traces(quick);
+  if (want[5])
+    failures += run_real(traces_dir);
 
   if (failures)
     printf("\n%d check%s FAILED (see above)\n", failures,
