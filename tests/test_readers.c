@@ -280,7 +280,11 @@ static void count_removed(const void *key, size_t key_len, const void *value,
   }
 }
 
-static void churn_run(bool listener) {
+/* listener: a removal listener runs. large_window: the default policy's
+ * window is half the cache, so that hits in it ask to move their entries
+ * (policy_tinylfu.c) and take the shard's lock when it is free, while the
+ * writer inserts, deletes and clears. */
+static void churn_run(bool listener, bool large_window) {
   cache_options_t o;
   cache_options_init(&o); /* the default policy reads hits without the lock */
   o.max_entries = 128;
@@ -290,6 +294,8 @@ static void churn_run(bool listener) {
   atomic_init(&c.bad, 0);
   atomic_init(&c.writing, true);
   ASSERT_OK(cache_create(&o, &c.cache));
+  if (large_window)
+    atomic_store(&c.cache->policy_shared.window_share, UINT64_C(1) << 47);
   atomic_store(&removed_seen, 0);
 
   pthread_t w, r[READERS];
@@ -312,10 +318,19 @@ static void churn_run(bool listener) {
     ck_assert_uint_eq(atomic_load(&removed_seen), st.sets);
 }
 
-START_TEST(hits_read_the_right_value_while_writers_churn) { churn_run(false); }
+START_TEST(hits_read_the_right_value_while_writers_churn) {
+  churn_run(false, false);
+}
 END_TEST
 
-START_TEST(hits_read_the_right_value_while_a_listener_runs) { churn_run(true); }
+START_TEST(hits_read_the_right_value_while_a_listener_runs) {
+  churn_run(true, false);
+}
+END_TEST
+
+START_TEST(hits_read_the_right_value_while_window_hits_move_entries) {
+  churn_run(false, true);
+}
 END_TEST
 
 /* ---- misses answered without the lock ---- */
@@ -699,6 +714,8 @@ static Suite *readers_suite(void) {
   tcase_set_timeout(hits, 120);
   tcase_add_test(hits, hits_read_the_right_value_while_writers_churn);
   tcase_add_test(hits, hits_read_the_right_value_while_a_listener_runs);
+  tcase_add_test(hits,
+                 hits_read_the_right_value_while_window_hits_move_entries);
   tcase_add_test(hits, every_hit_is_counted_once);
   tcase_add_test(hits, no_hit_after_delete_or_close);
   tcase_add_test(hits, a_key_moved_by_a_deletion_is_never_missed);
