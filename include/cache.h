@@ -100,8 +100,9 @@ CACHE_EXTERN const char *cache_err_name(int status);
 #define CACHE_POLICY_MAP(XX)                                                   \
   XX(FIFO, 0, "fifo") /* evict the oldest insertion first */                  \
   XX(LRU, 1, "lru")   /* evict the least recently read or written */           \
-  /* W-TinyLFU (the default): a 1% LRU window, then admission by estimated   \
-   * frequency into a segmented LRU */                                         \
+  /* W-TinyLFU (the default): a window of recent entries, then admission by  \
+   * estimated frequency into a segmented LRU; the window adapts to the      \
+   * workload, from 1% of the cache to nearly all of it */                   \
   XX(TINYLFU, 2, "tinylfu")
 
 typedef enum cache_policy {
