@@ -8,6 +8,9 @@
 
 /* Starts at 2, so that "two epochs back" never wraps below zero. */
 _Atomic uint64_t cache__epoch_global = 2;
+#ifdef CACHE__TSAN
+_Atomic uint64_t cache__tsan_fence;
+#endif
 
 /* Records are made under `records_lock` and never freed: a record whose
  * thread has ended is taken over by the next new thread, so there are
@@ -107,7 +110,7 @@ uint64_t cache__epoch_forks(void) {
 uint64_t cache__epoch_stamp(void) {
   /* The unlinking stores must be visible before the epoch is read: a
    * reader that announces a later epoch must not find what was unlinked. */
-  atomic_thread_fence(memory_order_seq_cst);
+  cache__fence(memory_order_seq_cst);
   return atomic_load_explicit(&cache__epoch_global, memory_order_relaxed);
 }
 
@@ -117,14 +120,14 @@ bool cache__epoch_alone(void) {
    * here, the read will see what the caller unlinked. The acquire pairs
    * with the fetch_sub of a thread that has ended: its last reads come
    * before whatever the caller frees next. */
-  atomic_thread_fence(memory_order_seq_cst);
+  cache__fence(memory_order_seq_cst);
   uint32_t n = atomic_load_explicit(&live_records, memory_order_acquire);
   return n == 0 || (n == 1 && cache__epoch_tls != NULL);
 }
 
 /* Moves the epoch on from g if every thread reading has seen g. */
 static void try_advance(uint64_t g) {
-  atomic_thread_fence(memory_order_seq_cst);
+  cache__fence(memory_order_seq_cst);
   for (cache__epoch_rec_t *r =
            atomic_load_explicit(&records, memory_order_acquire);
        r != NULL; r = r->next) {

@@ -164,7 +164,7 @@ bool cache__store_absent_shared(const cache__store_t *st, uint32_t hash,
   if ((before & 1) != 0 ||
       cache__store_find_shared(st, hash, key, key_len) != NULL)
     return false;
-  atomic_thread_fence(memory_order_acquire);
+  cache__fence(memory_order_acquire);
   return atomic_load_explicit(&st->moves, memory_order_relaxed) == before;
 }
 
@@ -261,7 +261,7 @@ static bool moves_begin(cache__store_t *st) {
   if ((moves & 1) != 0)
     return false;
   atomic_store_explicit(&st->moves, moves + 1, memory_order_relaxed);
-  atomic_thread_fence(memory_order_release); /* odd before any slot moves */
+  cache__fence(memory_order_release); /* odd before any slot moves */
   return true;
 }
 
