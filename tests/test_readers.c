@@ -282,7 +282,7 @@ static void count_removed(const void *key, size_t key_len, const void *value,
 
 /* listener: a removal listener runs. large_window: the default policy's
  * window is half the cache, so that hits in it ask to move their entries
- * (policy_tinylfu.c) and take the shard's lock when it is free, while the
+ * (policy/tinylfu.c) and take the shard's lock when it is free, while the
  * writer inserts, deletes and clears. */
 static void churn_run(bool listener, bool large_window) {
   cache_options_t o;

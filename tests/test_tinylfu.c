@@ -90,7 +90,7 @@ static void drain(void) { ck_assert_ptr_nonnull(ops->victim(state)); }
 
 START_TEST(hits_without_the_lock_age_the_counts) {
   /* Every count bump of a hit without the lock counts toward the
-   * sketch's period, in batches (policy_tinylfu.c, HIT_TICK): after a
+   * sketch's period, in batches (policy/tinylfu.c, HIT_TICK): after a
    * period's worth of such hits and one insert under the lock, the sketch
    * has halved, and the next hit writes the new age into the entry.
    * Two more entries than are hit stay in the window (1%). */
