@@ -5,9 +5,8 @@
 #endif
 #include "cache_int.h"
 #include "hash.h"
+#include "hooks.h"
 #include "options.h"
-#include "reaper.h"
-#include "registry.h"
 
 #include <stdlib.h>
 #include <string.h>

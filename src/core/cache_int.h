@@ -239,24 +239,6 @@ uint64_t cache__expire_shard(cache_t *c, cache__shard_t *s, uint64_t now);
 
 /* The bytes of the entries (cache_stats_t.bytes), without a lock. */
 uint64_t cache__entry_bytes(cache_t *c);
-/* pressure.c: memory thresholds. */
-uint64_t cache__footprint(cache_t *c);
-/* Compares the footprint with memory_threshold_mb: alerts when it rises
- * above it, and above twice it sheds down to half. */
-void cache__memory_check(cache_t *c);
-/* 0, 1 or 2: the footprint now against memory_threshold_mb. */
-int cache__memory_level(cache_t *c);
-/* report.c: CACHE_HEALTH_* of an open cache. */
-int cache__health_of(cache_t *c);
-/* Removes expired entries, then evicts (reason CACHE_REMOVED_MEMORY) until
- * the footprint is at most `target`. Returns the footprint freed. */
-uint64_t cache__shed(cache_t *c, uint64_t target);
-/* Enforces cache_set_process_memory_limit(); run by the reaper. */
-void cache__process_limit_check(void);
-bool cache__process_limit_active(void);
-/* memory.c: the process's resident bytes (1), unknown (0) or an error. */
-int cache__memory_rss(uint64_t *out);
-int cache__memory_cgroup_usage(uint64_t *out);
 
 /* load.c: in a fork child, drops the loads that threads other than the
  * calling one had under way: those threads do not exist there, and a

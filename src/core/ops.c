@@ -13,6 +13,7 @@
 #include "epoch.h"
 #include "fault.h"
 #include "hash.h"
+#include "hooks.h"
 
 #include <sched.h>
 #include <string.h>

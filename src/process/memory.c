@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "cache_int.h"
 #include "options.h"
+#include "process.h"
 
 #include <ctype.h>
 #include <errno.h>

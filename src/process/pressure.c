@@ -10,6 +10,7 @@
  * process limit needs the resident set from /proc, so it is checked only
  * by the background thread, once a second. */
 #include "cache_int.h"
+#include "process.h"
 #include "reaper.h"
 #include "registry.h"
 

@@ -14,6 +14,7 @@
 #include "reaper.h"
 
 #include "cache_int.h"
+#include "process.h"
 
 #include <time.h>
 

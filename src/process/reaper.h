@@ -8,17 +8,9 @@
 #define CACHE_REAPER_H
 
 #include "cache.h"
+#include "hooks.h" /* cache__reaper_add, cache__reaper_remove */
 
 #include <stdbool.h>
-
-/* Registers c (its options.cleanup_interval_ms > 0), starting the thread
- * if it is not running. CACHE_OK or CACHE_ENOMEM. */
-int cache__reaper_add(cache_t *c);
-
-/* Unregisters c if it is registered, waiting for a pass on it that is
- * under way (never for a backoff); stops the thread when no cache is
- * left. Idempotent. */
-void cache__reaper_remove(cache_t *c);
 
 /* cache_set_process_memory_limit() changed the limit: start the thread
  * for its checks, or stop it if nothing else needs it. */

@@ -4,12 +4,9 @@
 #define CACHE_REGISTRY_H
 
 #include "cache.h"
+#include "hooks.h" /* cache__registry_add, cache__registry_remove */
 
 #include <stddef.h>
-
-void cache__registry_add(cache_t *c);
-/* Unlists c, waiting while cache_shutdown_all() is closing it. */
-void cache__registry_remove(cache_t *c);
 
 /* Pins every open cache (cache_destroy() waits for the pin to go) and
  * returns them, oldest first, in an array to give back to

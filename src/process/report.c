@@ -10,6 +10,7 @@
 #endif
 #include "cache_int.h"
 #include "options.h"
+#include "process.h"
 #include "registry.h"
 
 #include <stdarg.h>
