@@ -38,7 +38,7 @@
  * 0.6007 against 0.5885 (20 seeds each). With 128,
  * the adaptive window of W-TinyLFU still wavered with the seed on caches
  * of a few shards: the sprite trace at 707 entries (4 shards of 176) read
- * 0.857 to 0.861 over 8 seeds, and 0.861 to 0.864 over 16 as one shard
+ * as low as 0.857 over 8 seeds, and 0.861 to 0.864 over 16 as one shard
  * (LRU: 0.8648); so a cache
  * of fewer than 4,096 entries is one shard. Fewer shards cost small
  * caches some parallelism on inserts; their hits take no lock either
