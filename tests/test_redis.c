@@ -179,6 +179,17 @@ static int tr_get(cache_redis_t *nc, const char *key, char *out) {
   return rc;
 }
 
+/* Waits at most bound_ms until nc has flushed its local tier at least
+ * `count` times in all. */
+static void tr_wait_flushes(cache_redis_t *nc, uint64_t count,
+                            uint64_t bound_ms) {
+  uint64_t deadline = tr_now_ms() + bound_ms;
+  while (tr_stats(nc).flushes < count) {
+    ck_assert_msg(tr_now_ms() < deadline, "the local tier was not flushed");
+    tr_sleep_ms(1);
+  }
+}
+
 /* Waits until nc has received at least `count` invalidations: a write
  * comes back as an invalidation to every near cache on the namespace, the
  * writer's too, and one that lands during a fill discards it, as it
@@ -294,9 +305,7 @@ START_TEST(writes_outside_the_near_cache_invalidate) {
   /* FLUSHALL is an invalidation of everything. */
   uint64_t flushes = tr_stats(nc).flushes;
   freeReplyObject(redisCommand(raw, "FLUSHALL"));
-  uint64_t deadline = tr_now_ms() + TR_INVALIDATION_BOUND_MS;
-  while (tr_stats(nc).flushes == flushes)
-    ck_assert(tr_now_ms() < deadline);
+  tr_wait_flushes(nc, flushes + 1, TR_INVALIDATION_BOUND_MS);
   char buf[64];
   ASSERT_STATUS(tr_get(nc, "x", buf), CACHE_NOT_FOUND);
   redisFree(raw);
@@ -368,11 +377,7 @@ START_TEST(redis_killed_then_restarted) {
    * bypassed first and cleared just after (near_set_active), so the flush
    * is waited for too. */
   tr_wait_active(nc, 0);
-  uint64_t flushed_by = tr_now_ms() + TR_SETTLE_MS;
-  while (tr_stats(nc).flushes < 1) {
-    ck_assert_msg(tr_now_ms() < flushed_by, "the local tier was not flushed");
-    tr_sleep_ms(5);
-  }
+  tr_wait_flushes(nc, 1, TR_SETTLE_MS);
   char buf[64];
   uint64_t t0 = tr_now_ms();
   ASSERT_STATUS(tr_get(nc, "k", buf), CACHE_REDIS_EUNAVAILABLE);
@@ -404,9 +409,7 @@ START_TEST(dropped_subscription_flushes_the_local_tier) {
   freeReplyObject(redisCommand(raw, "SET %s new", TR_PREFIX "s"));
   redisFree(raw);
 
-  uint64_t deadline = tr_now_ms() + TR_SETTLE_MS;
-  while (tr_stats(nc).flushes == flushes)
-    ck_assert(tr_now_ms() < deadline);
+  tr_wait_flushes(nc, flushes + 1, TR_SETTLE_MS);
   ASSERT_NEAR_VALUE(nc, "s", "new");
   tr_wait_active(nc, 1);
   ASSERT_NEAR_VALUE(nc, "s", "new");
